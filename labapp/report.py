@@ -1,0 +1,64 @@
+"""Plain-text views of what happened, for notebooks and for nbval.
+
+Each function returns a string; the notebook decides to print it. No ports,
+times or session ids appear, so outputs stay the same from run to run.
+"""
+
+import re
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def page(page):
+    """The victim's screen: address bar, the redirects on the way, the text."""
+    lines = [page.address_bar]
+    for hop in page.hops:
+        note = f" ({hop.note})" if hop.note else ""
+        lines.append(f"  via {hop.method} {hop.url} -> {hop.status}{note}")
+    lines.append(f"  status {page.status}: {visible_text(page.text)}")
+    return "\n".join(lines)
+
+
+def visible_text(html, limit=200):
+    """The words of an HTML page without its tags, cut to `limit` characters."""
+    text = " ".join(_TAGS.sub(" ", html).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def attacker_screen(events):
+    """The attacker's screen: one line for each thing it saw, in order."""
+    if not events:
+        return "The attacker saw nothing."
+    return "\n".join(_describe(event) for event in events)
+
+
+def _describe(event):
+    """One event as a sentence."""
+    kind, d = event.kind, event.data
+    if kind == "request":
+        return f"READ     {d['method']} {d['url']} (sent on as {d['upstream']})"
+    if kind == "form":
+        return f"STOLEN   form fields {d['fields']} from {d['url']}"
+    if kind == "cookie":
+        return f"STOLEN   cookies {_mask(d['cookies'])} from {d['url']}"
+    if kind == "tunnel":
+        return f"BLIND    encrypted tunnel to {d['host']}:{d['port']}, unreadable"
+    if kind == "strip":
+        return f"REWROTE  {', '.join(d['rewrites'])} in {d['url']}"
+    if kind == "refused":
+        return f"REFUSED  {d['host']}:{d['port']} (outside the lab)"
+    return f"{kind.upper():8} {d}"
+
+
+def _mask(cookies):
+    """Cookie values shortened: enough to recognise, stable to print."""
+    return {name: _short(value) for name, value in cookies.items()}
+
+
+def _short(value):
+    return value if len(value) <= 12 else value[:8] + "..."
+
+
+def journal(browser):
+    """What the victim's browser stored, refused and upgraded, and why."""
+    return "\n".join(browser.journal) or "The browser stored nothing."
