@@ -1,0 +1,119 @@
+"""The lab's lifecycle: start, reuse, stop, and nothing left behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from labapp import Lab, LearnerCodeError, NotRunningError, create_bank
+
+from .sockets import listening_addresses
+
+
+def _wait_gone(pid, folder, seconds=10):
+    """Wait until process `pid` has ended and `folder` is deleted."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid) and not os.path.exists(folder):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _alive(pid):
+    """Whether `pid` runs and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stream:
+            return stream.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_start_twice_reuses_the_servers_and_the_proxy(lab):
+    ports = (lab.site.http_port, lab.site.https_port, lab.attacker.proxy.port)
+    pid = lab.attacker._process.pid
+
+    lab.start()
+
+    assert (lab.site.http_port, lab.site.https_port, lab.attacker.proxy.port) == ports
+    assert lab.attacker._process.pid == pid
+
+
+def test_start_again_serves_the_weak_bank_anew(lab):
+    fixed = create_bank({"SESSION_COOKIE_SECURE": True})
+    lab.serve(fixed)
+
+    lab.start()
+
+    assert lab.app is not fixed
+
+
+def test_everything_listens_on_loopback_only(lab):
+    own = listening_addresses(os.getpid())
+    proxy = listening_addresses(lab.attacker._process.pid)
+
+    assert {ip for ip, _ in own + proxy} == {"127.0.0.1"}
+    assert lab.site.http_port in {port for _, port in own}
+    assert [port for _, port in proxy] == [lab.attacker.proxy.port]
+
+
+def test_stop_ends_the_proxy_and_deletes_the_folder():
+    lab = Lab().start()
+    pid, folder = lab.attacker._process.pid, lab.folder
+
+    lab.stop()
+    lab.stop()
+
+    assert _wait_gone(pid, folder, seconds=1)
+    assert not lab.running
+
+
+def test_using_a_stopped_lab_says_what_to_do():
+    with pytest.raises(NotRunningError, match="start_lab"):
+        Lab().victim()
+
+
+@pytest.mark.parametrize("bad", [None, "app", 42, Lab], ids=repr)
+def test_serve_refuses_what_is_not_an_app(lab, bad):
+    with pytest.raises(LearnerCodeError, match="return app"):
+        lab.serve(bad)
+
+
+def test_two_labs_never_see_each_others_traffic(lab):
+    other = Lab().start()
+    try:
+        lab.attacker.clear()
+        other.victim().open("http://bank.test/")
+
+        assert lab.attacker.events() == []
+        assert [e.kind for e in other.attacker.events("request")] == ["request"]
+    finally:
+        other.stop()
+
+
+@pytest.mark.parametrize(
+    "how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name
+)
+def test_a_dying_parent_leaves_nothing_behind(tmp_path, how):
+    script = textwrap.dedent("""
+        import sys, time, labapp
+        lab = labapp.start_lab()
+        print(lab.attacker._process.pid, lab.folder, flush=True)
+        time.sleep(60)
+    """)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        pid, folder = parent.stdout.readline().split()
+        parent.send_signal(how)
+        parent.wait(timeout=10)
+        assert _wait_gone(int(pid), folder), f"mitmdump {pid} or {folder} survived"
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
