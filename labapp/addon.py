@@ -23,9 +23,7 @@ from mitmproxy.coretypes.multidict import MultiDictView
 from mitmproxy.proxy import server_hooks
 
 from labapp import strip
-
-# The logical ports the learner sees, and which real server each maps to.
-LAB_PORTS = {80: "http", 443: "https"}
+from labapp.network import LOOPBACK, Network, Ports
 
 WATCH_SECONDS = 0.5
 
@@ -37,9 +35,9 @@ REWRITES = "labapp_rewrites"
 
 @dataclass(frozen=True)
 class LabConfig:
-    """What the launcher tells the addon: the virtual hosts and its files."""
+    """What the launcher tells the addon: the virtual network and its files."""
 
-    hosts: dict[str, dict[str, int | None]]
+    network: Network
     events: str
     ready: str
     parent_pid: int
@@ -51,10 +49,9 @@ def read_config(path: str) -> LabConfig:
     try:
         data = json.loads(Path(path).read_text())
         return LabConfig(
-            hosts={
-                normal_host(name): real_ports(ports)
-                for name, ports in data["hosts"].items()
-            },
+            network=Network(
+                {name: Ports(**ports) for name, ports in data["hosts"].items()}
+            ),
             events=str(data["events"]),
             ready=str(data["ready"]),
             parent_pid=int(data["parent_pid"]),
@@ -67,37 +64,9 @@ def read_config(path: str) -> LabConfig:
         ) from err
 
 
-def real_ports(ports: dict) -> dict[str, int | None]:
-    """One lab host's real http and https ports; None where it has none."""
-    return {
-        scheme: None if ports.get(scheme) is None else int(ports[scheme])
-        for scheme in LAB_PORTS.values()
-    }
-
-
-def normal_host(host: str) -> str:
-    """A host name as the lab compares it: lower case, no trailing dot."""
-    return host.lower().rstrip(".")
-
-
-def real_address(
-    config: LabConfig, host: str, port: int
-) -> tuple[str, int] | None:
-    """The 127.0.0.1 address serving a lab host's logical port, if any."""
-    ports = config.hosts.get(normal_host(host))
-    if ports is None or port not in LAB_PORTS:
-        return None
-    real = ports[LAB_PORTS[port]]
-    return None if real is None else ("127.0.0.1", real)
-
-
-def refusal(config: LabConfig, host: str, port: int) -> str | None:
-    """Why the attacker will not go to host:port; None for a lab address."""
-    if normal_host(host) not in config.hosts:
-        return "not a lab host"
-    if real_address(config, host, port) is None:
-        return "not a lab port"
-    return None
+def is_lab_address(config: LabConfig, host: str, port: int) -> bool:
+    """Whether host:port is a lab name on a logical port that has a server."""
+    return config.network.real_port(host, port) is not None
 
 
 def last_values(fields: MultiDictView) -> dict:
@@ -287,57 +256,56 @@ class LabAttacker:
         if self.config is not None and parent_is_gone(self.config.parent_pid):
             shutil.rmtree(self.config.lab_dir, ignore_errors=True)
 
-    def refuse(self, flow: http.HTTPFlow, reason: str) -> None:
-        """Answer 403 without going anywhere, and record the refusal."""
+    def refused(self, flow: http.HTTPFlow, what: str) -> bool:
+        """Answer 403, going nowhere, if a flow is bound outside the lab."""
         host, port = flow.request.host, flow.request.port
+        if is_lab_address(self.config, host, port):
+            return False
+
+        reason = f"{what} to an address outside the lab"
         flow.response = http.Response.make(
             403,
             f"The lab's attacker refuses {host}:{port}: {reason}.\n",
             {"Content-Type": "text/plain; charset=utf-8"},
         )
         self.events.record("refused", host=host, port=port, reason=reason)
+        return True
 
     def http_connect(self, flow: http.HTTPFlow):
         # A response already set is proxyauth's 407: nothing to record.
         if flow.response is not None:
             return
-        host, port = flow.request.host, flow.request.port
-        if reason := refusal(self.config, host, port):
-            self.refuse(flow, reason)
-        else:
-            self.events.record("tunnel", host=host, port=port)
+        if not self.refused(flow, "CONNECT"):
+            request = flow.request
+            self.events.record("tunnel", host=request.host, port=request.port)
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData):
         host, port, *_ = data.server.address
-        real = real_address(self.config, host, port)
-        if real is None:
+        real_port = self.config.network.real_port(host, port)
+        if real_port is None:
             data.server.error = f"The lab's attacker refuses {host}:{port}."
-            self.events.record(
-                "refused", host=host, port=port, reason="not a lab address"
-            )
+            reason = "connection to an address outside the lab"
+            self.events.record("refused", host=host, port=port, reason=reason)
             return
 
         # Upstream TLS checks the certificate for the lab name, not 127.0.0.1.
-        data.server.sni = data.server.sni or normal_host(host)
-        data.server.address = real
+        data.server.sni = data.server.sni or host
+        data.server.address = (LOOPBACK, real_port)
 
     def tls_clienthello(self, data: tls.ClientHelloData):
         # Decided by the CONNECT's host, not by the SNI the client chose.
         address = data.context.server.address
-        if address and normal_host(address[0]) in self.config.hosts:
+        if address and is_lab_address(self.config, *address[:2]):
             data.ignore_connection = True
 
     def request(self, flow: http.HTTPFlow):
         if flow.response is not None:
             return
         request = flow.request
-        if reason := refusal(self.config, request.host, request.port):
-            self.refuse(flow, reason)
-            return
-        if request.scheme != "http":
+        if self.refused(flow, "request") or request.scheme != "http":
             return
 
-        has_https = real_address(self.config, request.host, 443) is not None
+        has_https = is_lab_address(self.config, request.host, 443)
         url = flow.metadata[VICTIM_URL] = request.url
         self.events.record(
             "request",
