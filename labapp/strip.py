@@ -56,8 +56,9 @@ def _downgrade(match: re.Match[str]) -> str:
 def strip_urls(text: str) -> tuple[str, set[str]]:
     """Turn every https:// URL in a body into http://; also say which hosts.
 
-    A non-default port is kept with its new scheme (`https://h:8443/` becomes
-    `http://h:8443/`), which is where a careless stripper sends a browser.
+    A non-default port is kept as it is (`https://h:8443/` becomes
+    `http://h:8443/`): there is no plain-HTTP port to guess for it, and the
+    lab's names only use the default ports.
     """
     hosts: set[str] = set()
 
