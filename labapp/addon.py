@@ -252,8 +252,10 @@ class LabAttacker:
             self.events.close()
             self.events = None
 
-        # A killed kernel cannot clean up after itself; its proxy does.
-        if self.config is not None and parent_is_gone(self.config.parent_pid):
+        # The proxy removes the lab's folder whoever stopped it: a killed
+        # kernel cannot clean up after itself, and a kernel that is being
+        # shut down may be killed before it gets round to it.
+        if self.config is not None:
             shutil.rmtree(self.config.lab_dir, ignore_errors=True)
 
     def refused(self, flow: http.HTTPFlow, what: str) -> bool:

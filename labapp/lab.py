@@ -51,12 +51,13 @@ class Lab:
         for transport in self._transports:
             transport.close()
         self._transports.clear()
+        # Files first: a kernel being shut down may be killed at any moment.
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
         if self.attacker is not None:
             self.attacker.stop()
         if self.site is not None:
             self.site.stop()
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = self.network = self.ca_path = None
         self.site = self.attacker = None
 

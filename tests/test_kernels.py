@@ -39,12 +39,14 @@ def kernel():
 
 
 def test_interrupting_the_kernel_leaves_the_attacker_running(kernel):
-    manager, client, pid, _ = kernel
+    manager, client, pid, folder = kernel
 
     manager.interrupt_kernel()
 
     assert _alive(pid)
     assert "ready" in _run(client, "print(labapp.setup_report(lab))")
+    manager.shutdown_kernel(now=True)
+    assert _wait_gone(pid, folder), f"mitmdump {pid} or {folder} survived"
 
 
 @pytest.mark.parametrize(
