@@ -5,6 +5,7 @@ the work.
 """
 
 from .bank import create_bank
+from .checks import check
 from .errors import (
     BrowserError,
     LabError,
@@ -12,7 +13,7 @@ from .errors import (
     LearnerCodeError,
     NotRunningError,
 )
-from .lab import Lab, start_lab
+from .lab import Lab, current_lab, start_lab
 from .network import BANK
 from .selfcheck import setup_report
 
@@ -24,7 +25,9 @@ __all__ = [
     "LabStartError",
     "LearnerCodeError",
     "NotRunningError",
+    "check",
     "create_bank",
+    "current_lab",
     "setup_report",
     "start_lab",
 ]

@@ -7,6 +7,7 @@ it, or the kernel exiting, removes every process and file it made.
 import atexit
 import shutil
 import tempfile
+import weakref
 
 from flask import Flask
 
@@ -31,7 +32,7 @@ class Lab:
         self.ca_path = None
         self.site = None
         self.attacker = None
-        self._transports = []
+        self._transports = weakref.WeakSet()
 
     @property
     def running(self):
@@ -48,7 +49,7 @@ class Lab:
 
     def stop(self):
         """Stop the servers and the attacker and delete the lab's files."""
-        for transport in self._transports:
+        for transport in list(self._transports):
             transport.close()
         self._transports.clear()
         # Files first: a kernel being shut down may be killed at any moment.
@@ -87,7 +88,7 @@ class Lab:
         """A new `Transport` to the lab, closed when the lab stops."""
         self._require_running()
         transport = Transport(self.network, self.ca_path, proxy)
-        self._transports.append(transport)
+        self._transports.add(transport)
         return transport
 
     def _start_parts(self):
@@ -132,3 +133,9 @@ def start_lab(app=None):
     atexit.unregister(_LAB.stop)
     atexit.register(_LAB.stop)
     return _LAB.start(app)
+
+
+def current_lab():
+    """This kernel's lab, which `start_lab` started."""
+    _LAB._require_running()
+    return _LAB

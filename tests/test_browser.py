@@ -4,7 +4,7 @@ import pytest
 import trustme
 from flask import Flask, redirect, request
 
-from labapp import BrowserError, create_bank
+from labapp import BrowserError
 from labapp.transport import Transport
 
 STS = "max-age=31536000; includeSubDomains"
@@ -16,7 +16,9 @@ def _echo_app():
 
     @app.route("/echo", methods=["GET", "POST"])
     def echo():
-        return f"{request.method} {request.scheme} body={request.get_data(as_text=True)}"
+        return (
+            f"{request.method} {request.scheme} body={request.get_data(as_text=True)}"
+        )
 
     @app.route("/move/<int:code>", methods=["GET", "POST"])
     def move(code):
@@ -45,8 +47,13 @@ def echo_lab(weak_lab):
 
 @pytest.mark.parametrize(
     "code, expected",
-    [(301, "GET http body="), (302, "GET http body="), (303, "GET http body="),
-     (307, "POST http body=a=1"), (308, "POST http body=a=1")],
+    [
+        (301, "GET http body="),
+        (302, "GET http body="),
+        (303, "GET http body="),
+        (307, "POST http body=a=1"),
+        (308, "POST http body=a=1"),
+    ],
     ids=["301", "302", "303", "307", "308"],
 )
 def test_redirects_turn_post_into_get_except_307_and_308(echo_lab, code, expected):
@@ -101,7 +108,9 @@ def test_a_secure_cookie_stays_off_http(echo_lab):
 
 def _cookie_echo_app():
     app = Flask("cookie_echo")
-    app.add_url_rule("/", view_func=lambda: "cookies: " + request.headers.get("Cookie", ""))
+    app.add_url_rule(
+        "/", view_func=lambda: "cookies: " + request.headers.get("Cookie", "")
+    )
     return app
 
 

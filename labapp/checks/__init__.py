@@ -1,0 +1,40 @@
+"""The stage checks: probe the learner's running site and say what is wrong.
+
+`check(stage)` is what a notebook's check cell calls: it prints the verdict,
+remembers the result in the learner's progress file, and fails the cell when
+the stage is not done yet.
+"""
+
+from .. import progress
+from ..lab import current_lab
+from . import cookies, hsts, redirect
+from .verdict import CheckFailed, Finding, Verdict
+
+STAGES = {"redirect": redirect, "hsts": hsts, "cookies": cookies}
+
+
+def inspect(stage, lab):
+    """Run the check for `stage` against `lab`'s running site; return a Verdict."""
+    module = STAGES[stage]
+    transport = lab.transport()
+    try:
+        return module.evaluate(module.observe(transport, lab.app))
+    finally:
+        transport.close()
+
+
+def check(stage, lab=None):
+    """Check `stage` on the lab, print the verdict, fail the cell if not passed."""
+    lab = lab or current_lab()
+    if stage not in STAGES:
+        raise ValueError(
+            f"There is no stage {stage!r}; the stages are {', '.join(STAGES)}."
+        )
+    verdict = inspect(stage, lab)
+    progress.record(stage, verdict.passed)
+    if not verdict.passed:
+        raise CheckFailed(verdict)
+    print(verdict)
+
+
+__all__ = ["STAGES", "CheckFailed", "Finding", "Verdict", "check", "inspect"]
