@@ -4,6 +4,7 @@ Importing the package starts nothing and prints nothing; `start_lab()` does
 the work.
 """
 
+from . import progress
 from .bank import create_bank
 from .checks import check
 from .errors import (

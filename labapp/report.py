@@ -25,11 +25,20 @@ def visible_text(html, limit=200):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Dropping the victim's own Upgrade-Insecure-Requests header is routine; the
+# screen shows what the attacker changed in what the bank sent.
+_ROUTINE = {"upgrade-insecure-requests"}
+
+
 def attacker_screen(events):
     """The attacker's screen: one line for each thing it saw, in order."""
-    if not events:
-        return "The attacker saw nothing."
-    return "\n".join(_describe(event) for event in events)
+    lines = [_describe(event) for event in events if not _routine(event)]
+    return "\n".join(lines) or "The attacker saw nothing."
+
+
+def _routine(event):
+    """Whether an event is only the routine rewrite of a request header."""
+    return event.kind == "strip" and set(event.data["rewrites"]) <= _ROUTINE
 
 
 def _describe(event):
@@ -44,7 +53,8 @@ def _describe(event):
     if kind == "tunnel":
         return f"BLIND    encrypted tunnel to {d['host']}:{d['port']}, unreadable"
     if kind == "strip":
-        return f"REWROTE  {', '.join(d['rewrites'])} in {d['url']}"
+        rewrites = [r for r in d["rewrites"] if r not in _ROUTINE]
+        return f"REWROTE  {', '.join(rewrites)} in {d['url']}"
     if kind == "refused":
         return f"REFUSED  {d['host']}:{d['port']} (outside the lab)"
     return f"{kind.upper():8} {d}"
