@@ -29,6 +29,7 @@ __all__ = [
     "check",
     "create_bank",
     "current_lab",
+    "progress",
     "setup_report",
     "start_lab",
 ]

@@ -9,12 +9,13 @@ import shutil
 import tempfile
 import weakref
 
-from flask import Flask
+from flask import Flask, got_request_exception
 
 from .attacker import Attacker
 from .bank import create_bank
 from .browser import Browser
 from .errors import LearnerCodeError, NotRunningError
+from .learner import explain
 from .network import BANK, Network, Ports
 from .pki import make_site_pki
 from .servers import Dispatcher, SiteServers
@@ -63,9 +64,41 @@ class Lab:
         self.site = self.attacker = None
 
     def serve(self, app):
-        """Make `app` the bank both servers answer with, from the next request."""
+        """Make `app` the bank both servers answer with, from the next request.
+
+        The new app is tried at once on its home page, over http:// and
+        https://. If it raises, the previous app stays and the error says
+        where in the learner's code it came from.
+        """
         self._require_running()
-        self.site.dispatcher.app = _checked_app(app)
+        dispatcher = self.site.dispatcher
+        previous = dispatcher.app
+        app = _checked_app(app)
+        if isinstance(app, Flask):
+            got_request_exception.connect(dispatcher.note_failure, app, weak=False)
+
+        dispatcher.failures.clear()
+        dispatcher.app = app
+        failure = self._try_home_page(dispatcher)
+        if failure is not None:
+            dispatcher.app = previous
+            error, request = failure
+            raise LearnerCodeError(
+                explain(error, request) + "\nThe lab still serves your previous "
+                "version; fix the code and run the cell again."
+            ) from error
+
+    def _try_home_page(self, dispatcher):
+        """GET / over both schemes; return the first (error, request) or None."""
+        transport = self.transport()
+        try:
+            for scheme in ("http", "https"):
+                transport.send("GET", f"{scheme}://{BANK}/")
+                if dispatcher.failures:
+                    return dispatcher.failures[0]
+        finally:
+            transport.close()
+        return None
 
     @property
     def app(self):

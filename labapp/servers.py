@@ -9,7 +9,8 @@ import io
 import threading
 from dataclasses import dataclass
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+import flask
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from .network import LOOPBACK
 
@@ -33,6 +34,13 @@ class Dispatcher:
         # Flask logs a view's exception to wsgi.errors; keeping it here stops
         # it from landing in whatever notebook cell happens to run (case F18).
         self.errors = _BoundedLog()
+        self.failures = collections.deque(maxlen=20)
+
+    def note_failure(self, sender, exception, **extra):
+        """Remember an exception the app raised (Flask's got_request_exception)."""
+        request = flask.request
+        where = f"{request.method} {request.scheme}://{request.host}{request.path}"
+        self.failures.append((exception, where))
 
     def __call__(self, environ, start_response):
         self.seen.append(
@@ -44,7 +52,16 @@ class Dispatcher:
             )
         )
         environ["wsgi.errors"] = self.errors
-        return self.app(environ, start_response)
+        try:
+            return self.app(environ, start_response)
+        except Exception as err:
+            # A plain WSGI app's error: Flask apps report theirs by signal.
+            where = "{} {}://{}{}".format(
+                environ["REQUEST_METHOD"], environ["wsgi.url_scheme"],
+                environ.get("HTTP_HOST", ""), environ.get("PATH_INFO", ""),
+            )
+            self.failures.append((err, where))
+            raise
 
 
 class _BoundedLog(io.TextIOBase):
@@ -72,15 +89,24 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _QuietServer(ThreadedWSGIServer):
+    """Werkzeug's threaded server, which would log an app's traceback to stderr.
+
+    The `Dispatcher` records the error instead, for the learner's message.
+    """
+
+    def log(self, type, message, *args):
+        pass
+
+
 class SiteServers:
     """The HTTP and HTTPS servers of one lab, each in a daemon thread."""
 
     def __init__(self, dispatcher, ssl_context):
         self.dispatcher = dispatcher
         self._servers = [
-            make_server(
-                LOOPBACK, 0, dispatcher, threaded=True,
-                request_handler=_QuietHandler, ssl_context=ctx,
+            _QuietServer(
+                LOOPBACK, 0, dispatcher, handler=_QuietHandler, ssl_context=ctx
             )
             for ctx in (None, ssl_context)
         ]

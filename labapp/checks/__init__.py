@@ -7,6 +7,7 @@ the stage is not done yet.
 
 from .. import progress
 from ..lab import current_lab
+from ..learner import explain
 from . import cookies, hsts, redirect
 from .verdict import CheckFailed, Finding, Verdict
 
@@ -16,11 +17,21 @@ STAGES = {"redirect": redirect, "hsts": hsts, "cookies": cookies}
 def inspect(stage, lab):
     """Run the check for `stage` against `lab`'s running site; return a Verdict."""
     module = STAGES[stage]
+    failures = lab.site.dispatcher.failures
+    failures.clear()
     transport = lab.transport()
     try:
-        return module.evaluate(module.observe(transport, lab.app))
+        verdict = module.evaluate(module.observe(transport, lab.app))
     finally:
         transport.close()
+    if not failures:
+        return verdict
+    crash = Finding(
+        "Your app answers every probe without raising an exception", False,
+        explain(*failures[0]), mistake="app-raised",
+        hint="Fix that error first; the other failures may follow from it.",
+    )
+    return Verdict(verdict.stage, [crash, *verdict.findings], verdict.notes)
 
 
 def check(stage, lab=None):

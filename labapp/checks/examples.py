@@ -256,6 +256,8 @@ HSTS_MISTAKES = {
     "max-age-zero": ("hsts-max-age-zero", lambda: _hsts_with("max-age=0")),
     "max-age-an-hour": ("hsts-max-age-short", lambda: _hsts_with("max-age=3600")),
     "sent-twice": ("hsts-duplicate", _hsts_twice),
+    "value-is-none": ("hsts-not-a-string", lambda: _hsts_with(None)),
+    "value-is-a-number": ("hsts-not-a-string", lambda: _hsts_with(YEAR)),
 }
 
 

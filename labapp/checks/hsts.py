@@ -114,6 +114,13 @@ def _valid_and_long(carried):
     criterion = "The value follows the grammar of RFC 6797 6.1"
     parsed = []
     for value in dict.fromkeys(_values(e)[0] for e in carried):
+        kind = _python_object(value)
+        if kind:
+            return [Finding(
+                criterion, False, repr(value), mistake="hsts-not-a-string",
+                hint=f"The value is {kind}, turned into text by Flask. Set "
+                f"the header to a string, such as 'max-age={YEAR}'.",
+            )]
         try:
             parsed.append((parse_sts(value), value))
         except StsSyntaxError as err:
@@ -121,6 +128,19 @@ def _valid_and_long(carried):
             return [Finding(criterion, False, repr(value), str(err), mistake)]
     weakest = min(parsed, key=lambda pair: pair[0].max_age)
     return [Finding(criterion, True), _long_enough(*weakest)]
+
+
+def _python_object(value):
+    """Say what non-string Python object a header value was made from, if any."""
+    if value == "None":
+        return "None"
+    if value[:2] in ("b'", 'b"'):
+        return "bytes"
+    if value.isdigit():
+        return "a bare number"
+    if value[:1] in "([{":
+        return "a tuple, list or dict"
+    return ""
 
 
 def _long_enough(policy, value):
