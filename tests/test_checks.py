@@ -99,3 +99,17 @@ def test_checks_remember_what_passed(weak_lab, tmp_path, monkeypatch, capsys):
 def test_an_unknown_stage_lists_the_stages(weak_lab):
     with pytest.raises(ValueError, match="redirect, hsts, cookies"):
         check("hst", weak_lab)
+
+
+@pytest.mark.parametrize(
+    "code, repeated",
+    [(301, "repeats it as a GET"), (308, "repeats the POST over TLS")],
+    ids=["301", "308"],
+)
+def test_case_f08_the_password_already_crossed_in_plain_text(weak_lab, code, repeated):
+    weak_lab.serve(ex.add_redirect(create_bank(), code))
+
+    notes = inspect("redirect", weak_lab).notes
+
+    assert "crossed the network in plain text" in notes[0]
+    assert repeated in notes[0]

@@ -117,3 +117,10 @@ def test_a_dying_parent_leaves_nothing_behind(tmp_path, how):
         parent.kill()
         parent.wait()
         parent.stdout.close()
+
+
+def test_case_f20_the_attacker_trusts_exactly_the_lab_ca(lab):
+    command = lab.attacker._process.args
+
+    assert f"ssl_verify_upstream_trusted_ca={lab.ca_path}" in command
+    assert not [arg for arg in command if "ssl_insecure" in arg or "-k" == arg]
