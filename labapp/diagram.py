@@ -188,7 +188,8 @@ def reading(exchange):
     if exchange.path == TUNNEL:
         return "encrypted: the attacker sees only a tunnel to " + _host(exchange)
     if exchange.path == DIRECT:
-        return "straight to the bank: no attacker on the path"
+        how = "encrypted" if urlsplit(exchange.url).scheme == "https" else "plain HTTP"
+        return f"straight to the bank, {how}: no attacker on the path"
     return "inside the browser: nothing was sent"
 
 
@@ -374,7 +375,8 @@ def _draw_exchange(ex, y, v, a, b):
             y += 16
         return parts, y + 40
 
-    style = "tunnel" if ex.path == TUNNEL else "plain"
+    encrypted = urlsplit(ex.url).scheme == "https"
+    style = "tunnel" if encrypted else "plain"
     parts.append(_text((v + a) / 2, y - 8, request, 11, "middle", font=MONO))
     parts.append(_arrow(v, b, y, style))
     if ex.path == TUNNEL:

@@ -187,3 +187,19 @@ def test_progress_says_done_or_to_do_for_each_check():
         "1 of 2 checks passed.", "[done] 04 redirect", "[to do] 05 HSTS"]
     assert words == ["Your progress: 1 of 2 checks passed",
                      "done", "04 redirect", "to do", "05 HSTS"]
+
+
+@pytest.mark.parametrize(
+    "url, lines, words",
+    [("http://bank.test/", 1, "plain HTTP"), ("https://bank.test/", 2, "encrypted")],
+    ids=["http", "https"],
+)
+def test_without_attacker_the_line_still_shows_the_scheme(url, lines, words):
+    (exchange,) = diagram.exchanges([_page(url)], via_attacker=False)
+
+    root = ET.fromstring(diagram.sequence_svg([exchange]))
+    request = [line for line in root.iter(f"{SVG}line")
+               if line.get("stroke-dasharray") is None and line.get("x1") == "110"]
+
+    assert len(request) == lines
+    assert words in diagram.reading(exchange)
