@@ -252,10 +252,13 @@ class LabAttacker:
             self.events.close()
             self.events = None
 
-        # The proxy removes the lab's folder whoever stopped it: a killed
-        # kernel cannot clean up after itself, and a kernel that is being
-        # shut down may be killed before it gets round to it.
-        if self.config is not None:
+        # A killed kernel cannot clean up after itself, so a proxy that ran
+        # removes the lab's folder whenever it stops (a live kernel removed it
+        # already). Asking whether the parent is gone would race: Linux sends
+        # PDEATHSIG when the starting thread exits, while getppid() still
+        # names the dying process. A proxy that never ran leaves the folder,
+        # whose log tells the kernel why it failed.
+        if self.watchdog is not None:
             shutil.rmtree(self.config.lab_dir, ignore_errors=True)
 
     def refused(self, flow: http.HTTPFlow, what: str) -> bool:

@@ -148,7 +148,10 @@ class Attacker:
     def _log_tail(self, lines=15):
         """The last lines mitmdump wrote, for an error message."""
         self._log.flush()
-        text = (self.folder / "mitmdump.log").read_text(errors="replace")
+        try:
+            text = (self.folder / "mitmdump.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log: the lab's folder is gone)"
         return "\n".join(text.splitlines()[-lines:])
 
     def _read_new(self):
