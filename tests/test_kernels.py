@@ -1,7 +1,11 @@
 """The lab inside real Jupyter kernels: interrupt, restart, shutdown, kill."""
 
+import os
+import signal
+import time
+
 import pytest
-from jupyter_client.manager import start_new_kernel
+from jupyter_client.manager import KernelManager, start_new_kernel
 
 from .test_lab import _alive, _wait_gone
 
@@ -64,3 +68,134 @@ def test_ending_the_kernel_leaves_no_process_and_no_file(kernel, end):
     end(manager)
 
     assert _wait_gone(pid, folder), f"mitmdump {pid} or {folder} survived"
+
+
+# Ten times each, reusing one kernel manager: every way a kernel ends, and
+# interrupts at every moment of a lab's start, leave nothing running.
+
+REPEATS = 10
+
+
+def _family(pid):
+    """`pid` and every process descended from it, found in /proc."""
+    parents = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stream:
+                parents[int(entry)] = int(stream.read().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    family, grew = {pid}, True
+    while grew:
+        children = {p for p, parent in parents.items() if parent in family}
+        grew = not children <= family
+        family |= children
+    return family
+
+
+def _mitmdumps(pid):
+    """The live mitmdump processes among `pid`'s descendants."""
+    found = []
+    for member in _family(pid) - {pid}:
+        try:
+            with open(f"/proc/{member}/cmdline", "rb") as stream:
+                command = stream.read().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if any(part.endswith(b"/mitmdump") for part in command) and _alive(member):
+            found.append(member)
+    return found
+
+
+def _wait_all_gone(pids, folder, seconds=10):
+    """Wait until no PID in `pids` is alive and `folder` is deleted."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(map(_alive, pids)) and not os.path.exists(folder):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _connect(manager):
+    """A client of `manager`'s kernel, ready to run code."""
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return client
+
+
+def _kill_pid(manager):
+    """SIGKILL to the kernel's PID alone, as the OOM killer would send it."""
+    os.kill(manager.provisioner.pid, signal.SIGKILL)
+    manager.shutdown_kernel(now=True)
+
+
+ENDINGS = {
+    "restart": lambda m: m.restart_kernel(now=False),
+    "shutdown": lambda m: m.shutdown_kernel(now=False),
+    "kill": _kill_pid,
+}
+
+
+@pytest.mark.parametrize("ending", sorted(ENDINGS))
+def test_ending_a_kernel_ten_times_leaves_nothing_behind(ending):
+    manager = None
+    try:
+        for attempt in range(REPEATS):
+            # A manager that shut its kernel down has destroyed its ZMQ context.
+            if manager is None or not manager.is_alive():
+                manager = KernelManager(kernel_name="python3")
+                manager.start_kernel()
+            client = _connect(manager)
+            _, folder = _run(client, _START).split()
+            family = _family(manager.provisioner.pid)
+            client.stop_channels()
+
+            ENDINGS[ending](manager)
+
+            left = [p for p in family if _alive(p)]
+            assert _wait_all_gone(family, folder), f"{attempt}: {left} or {folder}"
+    finally:
+        if manager is not None and manager.is_alive():
+            manager.shutdown_kernel(now=True)
+
+
+# Restart the lab, and let the kernel be interrupted partway through.
+_RESTART_LAB = """
+lab.stop()
+lab = labapp.start_lab()
+lab.victim().open("http://bank.test/")
+"""
+
+
+def _interrupted(manager, client, delay):
+    """Run _RESTART_LAB, interrupt the kernel after `delay` s, wait for it."""
+    msg_id = client.execute(_RESTART_LAB)
+    time.sleep(delay)
+    manager.interrupt_kernel()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        reply = client.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]["status"]
+    raise AssertionError("the interrupted cell never finished")
+
+
+def test_interrupting_a_kernel_ten_times_leaves_one_attacker(kernel):
+    manager, client, _, _ = kernel
+    kernel_pid = manager.provisioner.pid
+    statuses = []
+
+    # The lab takes about a second to start: spread the interrupts over it.
+    for attempt in range(REPEATS):
+        statuses.append(_interrupted(manager, client, delay=attempt * 0.12))
+        assert len(_mitmdumps(kernel_pid)) <= 1, f"interrupt {attempt}"
+
+        pid, folder = _run(client, _START).split()
+        assert _mitmdumps(kernel_pid) == [int(pid)], f"after interrupt {attempt}"
+
+    assert "error" in statuses, f"no interrupt landed in a cell: {statuses}"
+    family = _family(kernel_pid)
+    manager.shutdown_kernel(now=False)
+    assert _wait_all_gone(family, folder), f"{[p for p in family if _alive(p)]}"
