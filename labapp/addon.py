@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from labapp import strip
 from labapp.network import LOOPBACK, Network, Ports
 
 WATCH_SECONDS = 0.5
+STDIN = "-"
 
 # Keys in flow.metadata: the URL as the victim sent it marks a flow whose
 # response is stripped; the list collects what was rewritten on the way.
@@ -45,9 +47,18 @@ class LabConfig:
 
 
 def read_config(path: str) -> LabConfig:
-    """Read the launcher's JSON config, or say which option is wrong and why."""
+    """Read the launcher's JSON config file, or say what is wrong and why."""
     try:
-        data = json.loads(Path(path).read_text())
+        text = Path(path).read_text()
+    except OSError as err:
+        raise _config_error(path, err) from err
+    return parse_config(text, path)
+
+
+def parse_config(text: str, source: str) -> LabConfig:
+    """Parse the launcher's JSON config, or say which option is wrong and why."""
+    try:
+        data = json.loads(text)
         return LabConfig(
             network=Network(
                 {name: Ports(**ports) for name, ports in data["hosts"].items()}
@@ -57,11 +68,17 @@ def read_config(path: str) -> LabConfig:
             parent_pid=int(data["parent_pid"]),
             lab_dir=str(data["lab_dir"]),
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise exceptions.OptionsError(
-            f"labapp_config={path!r} could not be used ({err!r}). It must name a "
-            "JSON file with hosts, events, ready, parent_pid and lab_dir."
-        ) from err
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise _config_error(source, err) from err
+
+
+def _config_error(source: str, err: Exception) -> exceptions.OptionsError:
+    """The error for a config that cannot be used."""
+    return exceptions.OptionsError(
+        f"labapp_config={source!r} could not be used ({err!r}). It must be a "
+        "JSON file, or '-' for JSON on stdin, with hosts, events, ready, "
+        "parent_pid and lab_dir."
+    )
 
 
 def is_lab_address(config: LabConfig, host: str, port: int) -> bool:
@@ -224,15 +241,14 @@ class LabAttacker:
     def configure(self, updated):
         if "labapp_config" not in updated:
             return
-        if not ctx.options.labapp_config:
+        source = ctx.options.labapp_config
+        if not source:
             raise exceptions.OptionsError(
                 "labapp_config is empty: the lab's addon needs the path of the "
-                "JSON config that the lab's launcher writes."
+                "JSON config that the lab's launcher writes, or '-' for stdin."
             )
-        self.config = read_config(ctx.options.labapp_config)
-        if self.events is not None:
-            self.events.close()
-        self.events = EventLog(self.config.events)
+        if source != STDIN:
+            self.use(read_config(source))
 
         # Connect only when a request or a ClientHello needs it. The default,
         # eager, connects (and so remaps) at CONNECT time: mitmproxy would then
@@ -240,7 +256,24 @@ class LabAttacker:
         # the lab names they were for would be lost.
         ctx.options.connection_strategy = "lazy"
 
-    def running(self):
+    def use(self, config: LabConfig) -> None:
+        """Take `config`: the network to map and the files to write."""
+        self.config = config
+        if self.events is not None:
+            self.events.close()
+        self.events = EventLog(config.events)
+
+    async def running(self):
+        if self.config is None:
+            # The launcher starts mitmdump first and sends the config once
+            # the bank listens, so both start at the same time. An empty
+            # stdin means the launcher died first.
+            text = await asyncio.to_thread(sys.stdin.read)
+            try:
+                self.use(parse_config(text, STDIN))
+            except exceptions.OptionsError:
+                ctx.master.shutdown()
+                return
         proxyserver = ctx.master.addons.get("proxyserver")
         write_ready(self.config.ready, proxyserver.listen_addrs()[0][1])
         self.watchdog = asyncio.create_task(watch_parent(self.config.parent_pid))

@@ -41,11 +41,11 @@ class Event:
 class Attacker:
     """Start, watch and stop one lab's mitmdump, and read what it captured."""
 
-    def __init__(self, folder, network, ca_path):
+    def __init__(self, folder, ca_path):
         self.folder = Path(folder)
-        self.network = network
         self.ca_path = ca_path
         self.proxy = None
+        self._password = secrets.token_urlsafe(24)
         self._process = None
         self._log = None
         self._events_path = self.folder / "events.jsonl"
@@ -58,20 +58,44 @@ class Attacker:
         """Whether the proxy process is alive."""
         return self._process is not None and self._process.poll() is None
 
-    def start(self):
-        """Launch mitmdump and wait, with a time limit, until it listens."""
-        password = secrets.token_urlsafe(24)
-        config = self._write_config()
-        command = _command(config, self.folder / "mitm", self.ca_path, password)
+    def spawn(self):
+        """Launch mitmdump; it boots while the caller builds the bank.
+
+        The CA file need not exist yet: mitmdump reads it when it first
+        connects upstream, which is after `connect`.
+        """
+        command = _command(self.folder / "mitm", self.ca_path, self._password)
         self._log = open(self.folder / "mitmdump.log", "wb")
         self._process = subprocess.Popen(
             command,
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT,
             env=_child_env(), start_new_session=True,
             preexec_fn=_die_with_parent if _can_die_with_parent() else None,
         )
+
+    def connect(self, network):
+        """Hand mitmdump the lab's network and wait, with a limit, until ready."""
+        config = {
+            "hosts": network.as_config(),
+            "events": str(self._events_path),
+            "ready": str(self._ready_path),
+            "parent_pid": os.getpid(),
+            "lab_dir": str(self.folder),
+        }
+        # The addon reads its config from stdin once it runs; closing the
+        # pipe tells it the config is whole.
+        try:
+            self._process.stdin.write(json.dumps(config).encode())
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass  # It exited already; _wait_ready says why.
         port = self._wait_ready()
-        self.proxy = Proxy(port, "lab", password)
+        self.proxy = Proxy(port, "lab", self._password)
+
+    def terminate(self):
+        """Ask the proxy to stop, without waiting; `stop` then waits."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
 
     def stop(self):
         """Stop the proxy by its PID and wait for it; safe to call twice."""
@@ -83,6 +107,8 @@ class Attacker:
                 except subprocess.TimeoutExpired:
                     self._process.kill()
                     self._process.wait(timeout=5)
+            if self._process.stdin:
+                self._process.stdin.close()
             self._process = None
         if self._log is not None:
             self._log.close()
@@ -112,18 +138,6 @@ class Attacker:
         for event in self.events("cookie"):
             seen.update(event["cookies"])
         return seen
-
-    def _write_config(self):
-        """Write the addon's JSON config; return its path."""
-        path = self.folder / "attacker.json"
-        path.write_text(json.dumps({
-            "hosts": self.network.as_config(),
-            "events": str(self._events_path),
-            "ready": str(self._ready_path),
-            "parent_pid": os.getpid(),
-            "lab_dir": str(self.folder),
-        }))
-        return path
 
     def _wait_ready(self):
         """Poll for the ready file the addon writes once it listens."""
@@ -170,14 +184,14 @@ class Attacker:
             ))
 
 
-def _command(config, confdir, ca_path, password):
-    """The mitmdump command line for one lab."""
+def _command(confdir, ca_path, password):
+    """The mitmdump command line for one lab; the config follows on stdin."""
     mitmdump = Path(sys.executable).with_name("mitmdump")
     return [
         str(mitmdump), "--quiet",
         "--listen-host", "127.0.0.1", "--listen-port", "0",
         "-s", str(_ADDON),
-        "--set", f"labapp_config={config}",
+        "--set", "labapp_config=-",
         "--set", f"confdir={confdir}",
         # RFC 6797 12.1 / case F20: trust exactly the lab CA upstream and
         # never fall back to turning verification off.

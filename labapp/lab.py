@@ -5,23 +5,17 @@ it, or the kernel exiting, removes every process and file it made.
 """
 
 import atexit
+import importlib
+import os
 import shutil
 import tempfile
 import weakref
 
-from flask import Flask, got_request_exception
-
 from .attacker import Attacker
-from .bank import create_bank
 from .browser import Browser
 from .errors import LearnerCodeError, NotRunningError
-from .learner import explain
 from .network import BANK, Network, Ports
-from .pki import make_site_pki
-from .servers import Dispatcher, SiteServers
 from .transport import Transport
-
-_NAMES = (BANK, f"*.{BANK}")
 
 
 class Lab:
@@ -45,7 +39,7 @@ class Lab:
         if not self.running:
             self.stop()
             self._start_parts()
-        self.serve(app if app is not None else create_bank())
+        self._serve(app)
         return self
 
     def stop(self):
@@ -56,49 +50,32 @@ class Lab:
         # Files first: a kernel being shut down may be killed at any moment.
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+        # The proxy exits while the servers stop; then wait for it.
         if self.attacker is not None:
-            self.attacker.stop()
+            self.attacker.terminate()
         if self.site is not None:
             self.site.stop()
+        if self.attacker is not None:
+            self.attacker.stop()
         self.folder = self.network = self.ca_path = None
         self.site = self.attacker = None
 
     def serve(self, app):
         """Make `app` the bank both servers answer with, from the next request.
 
-        The new app is tried at once on its home page, over http:// and
-        https://. If it raises, the previous app stays and the error says
-        where in the learner's code it came from.
+        The new app is tried at once; if it raises, the previous app stays and
+        the `LearnerCodeError` says where in the learner's code it failed.
         """
+        self._serve(_checked_app(app))
+
+    def _serve(self, app):
+        """Serve `app`, or the weak bank if None."""
         self._require_running()
-        dispatcher = self.site.dispatcher
-        previous = dispatcher.app
-        app = _checked_app(app)
-        if isinstance(app, Flask):
-            got_request_exception.connect(dispatcher.note_failure, app, weak=False)
-
-        dispatcher.failures.clear()
-        dispatcher.app = app
-        failure = self._try_home_page(dispatcher)
-        if failure is not None:
-            dispatcher.app = previous
-            error, request = failure
-            raise LearnerCodeError(
-                explain(error, request) + "\nThe lab still serves your previous "
-                "version; fix the code and run the cell again."
-            ) from error
-
-    def _try_home_page(self, dispatcher):
-        """GET / over both schemes; return the first (error, request) or None."""
         transport = self.transport()
         try:
-            for scheme in ("http", "https"):
-                transport.send("GET", f"{scheme}://{BANK}/")
-                if dispatcher.failures:
-                    return dispatcher.failures[0]
+            self.site.serve(app, transport)
         finally:
             transport.close()
-        return None
 
     @property
     def app(self):
@@ -125,16 +102,20 @@ class Lab:
         return transport
 
     def _start_parts(self):
-        """Make the folder, the certificates, the servers and the attacker."""
+        """Make the folder, start the attacker, then build the bank meanwhile."""
         self.folder = tempfile.mkdtemp(prefix="labapp-")
+        self.ca_path = os.path.join(self.folder, "lab-ca.pem")
         try:
-            self.ca_path, ssl_context = make_site_pki(self.folder, _NAMES)
-            self.site = SiteServers(Dispatcher(create_bank()), ssl_context)
-            self.site.start()
+            self.attacker = Attacker(self.folder, self.ca_path)
+            self.attacker.spawn()
+            # Flask, Werkzeug and trustme load here, while mitmdump boots in
+            # its own process: about a fifth of the lab's start is saved
+            # (scripts/benchmark.py measures it).
+            servers = importlib.import_module(".servers", __package__)
+            self.site = servers.open_site(self.ca_path)
             ports = Ports(self.site.http_port, self.site.https_port)
             self.network = Network({BANK: ports})
-            self.attacker = Attacker(self.folder, self.network, self.ca_path)
-            self.attacker.start()
+            self.attacker.connect(self.network)
         except BaseException:
             self.stop()
             raise
@@ -149,7 +130,7 @@ class Lab:
 
 def _checked_app(app):
     """Refuse what cannot serve requests, naming what was given instead."""
-    if isinstance(app, Flask) or (callable(app) and not isinstance(app, type)):
+    if callable(app) and not isinstance(app, type):
         return app
     raise LearnerCodeError(
         f"lab.serve() needs a Flask app, such as the one `create_bank()` "

@@ -32,3 +32,4 @@ def explain(error, request):
         f"Your app raised {type(error).__name__}: {error}{where(error)}\n"
         f"(while answering {request})."
     )
+

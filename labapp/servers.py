@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import flask
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
-from .network import LOOPBACK
+from .bank import create_bank
+from .errors import LearnerCodeError
+from .learner import explain
+from .network import BANK, LOOPBACK
+from .pki import make_site_pki
+
+_NAMES = (BANK, f"*.{BANK}")
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,10 @@ class _BoundedLog(io.TextIOBase):
 class _QuietHandler(WSGIRequestHandler):
     """Werkzeug's handler without its per-request log lines (case F18)."""
 
+    # Without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold each
+    # response on a kept-alive connection back by tens of milliseconds.
+    disable_nagle_algorithm = True
+
     def log(self, type, message, *args):
         pass
 
@@ -97,6 +107,13 @@ class _QuietServer(ThreadedWSGIServer):
 
     def log(self, type, message, *args):
         pass
+
+
+def open_site(ca_path):
+    """Make the bank's certificate (its CA at `ca_path`), start both servers."""
+    site = SiteServers(Dispatcher(create_bank()), make_site_pki(ca_path, _NAMES))
+    site.start()
+    return site
 
 
 class SiteServers:
@@ -135,8 +152,51 @@ class SiteServers:
 
     def stop(self):
         """Stop both servers and close their sockets."""
-        for server, thread in zip(self._servers, self._threads):
-            if thread.is_alive():
-                server.shutdown()
-                thread.join(timeout=5)
+        # Ask both loops to end at once, then wait: shutdown() one after the
+        # other would wait out a poll interval for each.
+        stopping = [
+            threading.Thread(target=server.shutdown)
+            for server, thread in zip(self._servers, self._threads, strict=True)
+            if thread.is_alive()
+        ]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping + self._threads:
+            thread.join(timeout=5)
+        for server in self._servers:
             server.server_close()
+
+    def serve(self, app, transport):
+        """Make `app` the bank, from the next request; the weak bank if None.
+
+        The new app is tried at once on its home page, over http:// and
+        https:// (through `transport`). If it raises, the previous app stays
+        and the error says where in the learner's code it came from.
+        """
+        dispatcher = self.dispatcher
+        previous = dispatcher.app
+        app = create_bank() if app is None else app
+        if isinstance(app, flask.Flask):
+            flask.got_request_exception.connect(
+                dispatcher.note_failure, app, weak=False
+            )
+
+        dispatcher.failures.clear()
+        dispatcher.app = app
+        failure = _try_home_page(dispatcher, transport)
+        if failure is not None:
+            dispatcher.app = previous
+            error, request = failure
+            raise LearnerCodeError(
+                explain(error, request) + "\nThe lab still serves your previous "
+                "version; fix the code and run the cell again."
+            ) from error
+
+
+def _try_home_page(dispatcher, transport):
+    """GET / over both schemes; return the first (error, request) or None."""
+    for scheme in ("http", "https"):
+        transport.send("GET", f"{scheme}://{BANK}/")
+        if dispatcher.failures:
+            return dispatcher.failures[0]
+    return None
