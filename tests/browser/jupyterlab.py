@@ -182,7 +182,10 @@ class JupyterLab:
 # --LabApp.expose_app_in_browser.
 _FIND = """
 (path) => {
-  for (const w of window.jupyterapp.shell.widgets('main')) {
+  // Until the page has loaded JupyterLab, there is nothing to find yet.
+  const app = window.jupyterapp;
+  if (!app || !app.shell) return null;
+  for (const w of app.shell.widgets('main')) {
     if (w.context && w.context.path === path) return w;
   }
   return null;
