@@ -44,6 +44,9 @@ class LabConfig:
     ready: str
     parent_pid: int
     lab_dir: str
+    # "user:password"; sent on stdin so that no other local user can read it
+    # in /proc/<pid>/cmdline, as they could a --set option.
+    proxyauth: str | None = None
 
 
 def read_config(path: str) -> LabConfig:
@@ -67,6 +70,7 @@ def parse_config(text: str, source: str) -> LabConfig:
             ready=str(data["ready"]),
             parent_pid=int(data["parent_pid"]),
             lab_dir=str(data["lab_dir"]),
+            proxyauth=data.get("proxyauth"),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise _config_error(source, err) from err
@@ -262,6 +266,8 @@ class LabAttacker:
         if self.events is not None:
             self.events.close()
         self.events = EventLog(config.events)
+        if config.proxyauth:
+            ctx.options.update(proxyauth=config.proxyauth)
 
     async def running(self):
         if self.config is None:
@@ -297,6 +303,11 @@ class LabAttacker:
     def refused(self, flow: http.HTTPFlow, what: str) -> bool:
         """Answer 403, going nowhere, if a flow is bound outside the lab."""
         host, port = flow.request.host, flow.request.port
+        if self.config is None:
+            # Listening, but the config (and the credentials) are not here
+            # yet: nothing may pass.
+            flow.response = http.Response.make(503, b"The lab is starting.\n")
+            return True
         if is_lab_address(self.config, host, port):
             return False
 
@@ -319,6 +330,9 @@ class LabAttacker:
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData):
         host, port, *_ = data.server.address
+        if self.config is None:
+            data.server.error = "The lab's attacker is not configured yet."
+            return
         real_port = self.config.network.real_port(host, port)
         if real_port is None:
             data.server.error = f"The lab's attacker refuses {host}:{port}."
@@ -326,14 +340,15 @@ class LabAttacker:
             self.events.record("refused", host=host, port=port, reason=reason)
             return
 
-        # Upstream TLS checks the certificate for the lab name, not 127.0.0.1.
-        data.server.sni = data.server.sni or host
+        # Upstream TLS checks the certificate for the lab name, not 127.0.0.1;
+        # a fully qualified "bank.test." is the same name (RFC 6066 3).
+        data.server.sni = (data.server.sni or host).rstrip(".")
         data.server.address = (LOOPBACK, real_port)
 
     def tls_clienthello(self, data: tls.ClientHelloData):
         # Decided by the CONNECT's host, not by the SNI the client chose.
         address = data.context.server.address
-        if address and is_lab_address(self.config, *address[:2]):
+        if self.config and address and is_lab_address(self.config, *address[:2]):
             data.ignore_connection = True
 
     def request(self, flow: http.HTTPFlow):

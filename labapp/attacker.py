@@ -64,7 +64,7 @@ class Attacker:
         The CA file need not exist yet: mitmdump reads it when it first
         connects upstream, which is after `connect`.
         """
-        command = _command(self.folder / "mitm", self.ca_path, self._password)
+        command = _command(self.folder / "mitm", self.ca_path)
         self._log = open(self.folder / "mitmdump.log", "wb")
         self._process = subprocess.Popen(
             command,
@@ -81,6 +81,7 @@ class Attacker:
             "ready": str(self._ready_path),
             "parent_pid": os.getpid(),
             "lab_dir": str(self.folder),
+            "proxyauth": f"lab:{self._password}",
         }
         # The addon reads its config from stdin once it runs; closing the
         # pipe tells it the config is whole.
@@ -184,8 +185,12 @@ class Attacker:
             ))
 
 
-def _command(confdir, ca_path, password):
-    """The mitmdump command line for one lab; the config follows on stdin."""
+def _command(confdir, ca_path):
+    """The mitmdump command line for one lab; the config follows on stdin.
+
+    Every local user can read a command line, so the proxy's credentials
+    travel in the config instead.
+    """
     mitmdump = Path(sys.executable).with_name("mitmdump")
     return [
         str(mitmdump), "--quiet",
@@ -196,7 +201,8 @@ def _command(confdir, ca_path, password):
         # RFC 6797 12.1 / case F20: trust exactly the lab CA upstream and
         # never fall back to turning verification off.
         "--set", f"ssl_verify_upstream_trusted_ca={ca_path}",
-        "--set", f"proxyauth=lab:{password}",
+        # mitmproxy's own pages (mitm.it) are no part of the lab.
+        "--set", "onboarding=false",
     ]
 
 

@@ -316,9 +316,8 @@ def _check_prefixes(cookie: Cookie, origin: _Origin, path_given: bool) -> None:
 def _stored(cookie: Cookie, verb: str) -> CookieDecision:
     """Describe a stored cookie: where it goes and its flags."""
     scope = "" if cookie.host_only else " and its subdomains"
-    flags = []
-    if cookie.secure:
-        flags.append("Secure")
+    # Say "not Secure" too: that is the weakness lessons 03 and 06 are about.
+    flags = ["Secure" if cookie.secure else "not Secure: also sent over http://"]
     if cookie.http_only:
         flags.append("HttpOnly")
     if cookie.same_site:

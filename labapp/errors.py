@@ -19,3 +19,7 @@ class LearnerCodeError(LabError, ValueError):
 
 class BrowserError(LabError, RuntimeError):
     """The victim browser could not load a page, as a real browser would fail."""
+
+
+class OutsideLabError(BrowserError, ValueError):
+    """A URL outside the lab: nothing is ever sent there."""

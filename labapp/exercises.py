@@ -11,6 +11,11 @@ import copy
 
 import nbformat
 
+CHECK = "labapp.check("
+CHECK_NOW = (
+    "Check your fix now. Once it passes, run the rest of the notebook to see "
+    "what it changes for Alice."
+)
 NOTE = (
     "> **Exercise version.** The fix is yours to write: look for *Your turn*. "
     "The worked version is `../{name}`."
@@ -20,10 +25,11 @@ NOTE = (
 def exercise_version(walkthrough, name):
     """Return the exercise notebook for `walkthrough` (a NotebookNode)."""
     exercise = copy.deepcopy(walkthrough)
+    check = next(c for c in walkthrough.cells if CHECK in c.source)
     cells = []
     for cell in walkthrough.cells:
         if "solution" in cell.metadata.get("tags", []):
-            cells.extend(_exercise_cells(cell))
+            cells.extend(_exercise_cells(cell, check))
         else:
             cells.append(copy.deepcopy(cell))
     cells.insert(1, _markdown(NOTE.format(name=name), f"{cells[0].id}-note"))
@@ -31,17 +37,30 @@ def exercise_version(walkthrough, name):
     return exercise
 
 
-def _exercise_cells(solution):
-    """The hints, the stub to complete, and the folded solution."""
+def _exercise_cells(solution, check):
+    """The hints, the stub to complete, the check, and the folded solution.
+
+    The check comes right after the stub, so that Run All stops there with
+    its hint, not later at a demonstration that needs the fix.
+    """
     extra = solution.metadata["labapp"]
-    stub = nbformat.v4.new_code_cell(extra["stub"])
-    stub.id = f"{solution.id}-stub"
-    stub.metadata["tags"] = ["exercise"]
+    stub = _code(extra["stub"], f"{solution.id}-stub", "exercise")
     return [
         _markdown(_hints(extra["hints"]), f"{solution.id}-hints"),
         stub,
+        _markdown(CHECK_NOW, f"{solution.id}-check-note"),
+        _code(check.source, f"{solution.id}-check"),
         _markdown(_folded_solution(solution.source), f"{solution.id}-answer"),
     ]
+
+
+def _code(source, cell_id, tag=None):
+    """A code cell with a stable id and, optionally, a tag."""
+    cell = nbformat.v4.new_code_cell(source)
+    cell.id = cell_id
+    if tag:
+        cell.metadata["tags"] = [tag]
+    return cell
 
 
 def _hints(hints):

@@ -6,9 +6,11 @@ it, or the kernel exiting, removes every process and file it made.
 
 import atexit
 import importlib
+import inspect
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 
 from .attacker import Attacker
@@ -28,6 +30,8 @@ class Lab:
         self.site = None
         self.attacker = None
         self._transports = weakref.WeakSet()
+        # Two threads starting (or one stopping) at once must not mix parts.
+        self._lock = threading.RLock()
 
     @property
     def running(self):
@@ -35,15 +39,27 @@ class Lab:
         return self.site is not None and self.attacker.running
 
     def start(self, app=None):
-        """Start the lab if needed and serve `app` (the weak bank by default)."""
-        if not self.running:
-            self.stop()
-            self._start_parts()
-        self._serve(app)
+        """Start the lab if needed, and serve `app` if one is given.
+
+        A fresh lab serves the weak bank. Started again, the lab keeps the
+        app it serves, so running the set-up cell twice loses no fix (F17).
+        """
+        with self._lock:
+            if not self.running:
+                self.stop()
+                self._start_parts()
+                self._serve(None)
+            if app is not None:
+                self.serve(app)
         return self
 
     def stop(self):
         """Stop the servers and the attacker and delete the lab's files."""
+        with self._lock:
+            self._stop()
+
+    def _stop(self):
+        """`stop`, under the lock."""
         for transport in list(self._transports):
             transport.close()
         self._transports.clear()
@@ -130,8 +146,13 @@ class Lab:
 
 def _checked_app(app):
     """Refuse what cannot serve requests, naming what was given instead."""
-    if callable(app) and not isinstance(app, type):
+    if callable(app) and not isinstance(app, type) and _takes_arguments(app):
         return app
+    if callable(app) and not isinstance(app, type):
+        raise LearnerCodeError(
+            f"lab.serve() got the function {app.__name__} itself. Call it, "
+            f"to hand over the app it builds: lab.serve({app.__name__}())."
+        )
     raise LearnerCodeError(
         f"lab.serve() needs a Flask app, such as the one `create_bank()` "
         f"returns, but got {app!r} ({type(app).__name__}). Check that your "
@@ -139,11 +160,22 @@ def _checked_app(app):
     )
 
 
+def _takes_arguments(app):
+    """Whether `app` can be called as WSGI, with environ and start_response."""
+    try:
+        inspect.signature(app).bind(None, None)
+    except TypeError:
+        return False
+    except ValueError:
+        return True  # No signature to read, as for some built-ins.
+    return True
+
+
 _LAB = Lab()
 
 
 def start_lab(app=None):
-    """Start this kernel's lab (or reuse it) serving `app`, the weak bank by default."""
+    """Start this kernel's lab, or reuse it; serve `app` if one is given."""
     atexit.unregister(_LAB.stop)
     atexit.register(_LAB.stop)
     return _LAB.start(app)

@@ -26,24 +26,43 @@ def progress_path():
 
 
 def load():
-    """Return ``{stage: {"passed": bool, "time": float}}``; empty if none yet."""
+    """Return ``{stage: {"passed": bool, "last": bool, "time": float}}``.
+
+    `passed` says whether the stage ever passed, `last` how the latest
+    attempt went. A missing or damaged file is a fresh start, not an error.
+    """
     try:
-        return json.loads(progress_path().read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        # A missing or damaged file is a fresh start, not an error.
+        data = json.loads(progress_path().read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        stage: state for stage, state in data.items()
+        if stage in STAGES and isinstance(state, dict) and "passed" in state
+    }
 
 
 def record(stage, passed):
-    """Remember the latest result of `stage`, written atomically."""
+    """Remember an attempt at `stage`; a pass, once made, stays a pass."""
     results = load()
-    results[stage] = {"passed": bool(passed), "time": time.time()}
+    earlier = results.get(stage, {}).get("passed", False)
+    results[stage] = {
+        "passed": bool(passed) or earlier,
+        "last": bool(passed),
+        "time": time.time(),
+    }
     path = progress_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".progress-")
     with os.fdopen(handle, "w") as stream:
         json.dump(results, stream, indent=1)
     os.replace(temporary, path)
+
+
+def reset():
+    """Forget all progress, for a learner who wants to start over."""
+    progress_path().unlink(missing_ok=True)
 
 
 def summary(results=None):
@@ -54,7 +73,11 @@ def summary(results=None):
         state = results.get(stage)
         if state is None:
             word = "not tried yet"
+        elif state["passed"]:
+            word = "done"
+            if state.get("last") is False:
+                word += " (your latest attempt did not pass)"
         else:
-            word = "done" if state["passed"] else "not passed yet"
+            word = "not passed yet"
         lines.append(f"{title}: {word}")
     return "\n".join(lines)

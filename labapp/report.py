@@ -53,11 +53,27 @@ def _describe(event):
     if kind == "tunnel":
         return f"BLIND    encrypted tunnel to {d['host']}:{d['port']}, unreadable"
     if kind == "strip":
-        rewrites = [r for r in d["rewrites"] if r not in _ROUTINE]
-        return f"REWROTE  {', '.join(rewrites)} in {d['url']}"
+        rewrites = [_plain(r) for r in d["rewrites"] if r not in _ROUTINE]
+        return f"REWROTE  {d['url']}: {'; '.join(rewrites)}"
     if kind == "refused":
         return f"REFUSED  {d['host']}:{d['port']} (outside the lab)"
     return f"{kind.upper():8} {d}"
+
+
+def _plain(rewrite):
+    """One of the addon's rewrite labels, in words."""
+    what, _, detail = rewrite.partition(":")
+    words = {
+        "body-links": f"https:// links to {detail} turned into http://",
+        "location": "the redirect's Location turned into http://",
+        "sts": "Strict-Transport-Security removed",
+        "csp": "the CSP's upgrade-insecure-requests removed",
+        "set-cookie": f"Secure removed from cookie {detail}",
+        "prefixed-cookie-kept": f"cookie {detail} left alone (its prefix "
+        "needs Secure)",
+        "body-undecodable": "a body it could not decode left alone",
+    }
+    return words.get(what, rewrite)
 
 
 def _mask(cookies):
@@ -71,4 +87,9 @@ def _short(value):
 
 def journal(browser):
     """What the victim's browser stored, refused and upgraded, and why."""
-    return "\n".join(browser.journal) or "The browser stored nothing."
+    # The same notice from two responses in a row says nothing new.
+    lines = [
+        line for i, line in enumerate(browser.journal)
+        if i == 0 or line != browser.journal[i - 1]
+    ]
+    return "\n".join(lines) or "The browser stored nothing."

@@ -7,6 +7,7 @@ learner sees which defence stops which theft.
 from dataclasses import dataclass
 
 from .bank import PASSWORD, USER, create_bank
+from .learner import flask_app
 from .network import BANK
 from .solutions import add_hsts, add_redirect, secure_cookies
 
@@ -14,6 +15,11 @@ FIRST_VISIT = "first visit, types bank.test"
 RETURNING = "returning visitor, types bank.test"
 BOOKMARK = "https:// bookmark, then an http:// link"
 JOURNEYS = (FIRST_VISIT, RETURNING, BOOKMARK)
+SHORT = {
+    FIRST_VISIT: "first visit",
+    RETURNING: "returning visitor",
+    BOOKMARK: "bookmark + http link",
+}
 
 STAGES = {
     "weak bank": create_bank,
@@ -102,12 +108,14 @@ def as_expected(rows):
 
 def grid_text(rows):
     """The grid as text: one line per stage, what was stolen per journey."""
-    lines = []
+    width = 22
+    header = f"{'':32}| " + " | ".join(f"{SHORT[j]:{width}}" for j in JOURNEYS)
+    lines = [header]
     for label, cells in rows:
         got = [", ".join(sorted(stolen)) or "nothing" for _, stolen in cells]
-        lines.append(f"{label:32} | " + " | ".join(f"{g:18}" for g in got))
-    header = f"{'':32} | " + " | ".join(f"{j[:18]:18}" for j in JOURNEYS)
-    return "\n".join([header, *lines])
+        lines.append(f"{label:32}| " + " | ".join(f"{g:{width}}" for g in got))
+    key = [f"  {SHORT[j]}: {j}" for j in JOURNEYS]
+    return "\n".join(line.rstrip() for line in [*lines, "", "Columns:", *key])
 
 
 def _stolen(lab):
@@ -122,4 +130,5 @@ def _stolen(lab):
 
 def _session_name(lab):
     """The name of the app's session cookie."""
-    return getattr(lab.app, "config", {}).get("SESSION_COOKIE_NAME", "session")
+    config = getattr(flask_app(lab.app), "config", {})
+    return config.get("SESSION_COOKIE_NAME", "session")

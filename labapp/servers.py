@@ -13,7 +13,7 @@ import flask
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from .bank import create_bank
-from .errors import LearnerCodeError
+from .errors import BrowserError, LearnerCodeError
 from .learner import explain
 from .network import BANK, LOOPBACK
 from .pki import make_site_pki
@@ -183,20 +183,36 @@ class SiteServers:
 
         dispatcher.failures.clear()
         dispatcher.app = app
-        failure = _try_home_page(dispatcher, transport)
-        if failure is not None:
+        problem = _try_home_page(dispatcher, transport)
+        if problem is not None:
             dispatcher.app = previous
-            error, request = failure
             raise LearnerCodeError(
-                explain(error, request) + "\nThe lab still serves your previous "
-                "version; fix the code and run the cell again."
-            ) from error
+                problem + "\nThe lab still serves your previous version; fix "
+                "the code and run the cell again."
+            )
 
 
 def _try_home_page(dispatcher, transport):
-    """GET / over both schemes; return the first (error, request) or None."""
+    """GET / over both schemes; say what went wrong, or return None."""
     for scheme in ("http", "https"):
-        transport.send("GET", f"{scheme}://{BANK}/")
+        url = f"{scheme}://{BANK}/"
+        try:
+            response = transport.send("GET", url)
+        except BrowserError as err:
+            return f"Your app did not answer GET {url}: {err}. {_WSGI_RULES}"
         if dispatcher.failures:
-            return dispatcher.failures[0]
+            return explain(*dispatcher.failures[0])
+        if response.status == 500:
+            # The server caught something outside the app's own call, such
+            # as a body that is not bytes or a missing start_response().
+            return (
+                f"Your app answered GET {url} with 500 Internal Server Error. "
+                f"{_WSGI_RULES}"
+            )
     return None
+
+
+_WSGI_RULES = (
+    "An app (or middleware) must call start_response() and return its body "
+    "as bytes, without hanging."
+)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from .errors import BrowserError
+from .errors import BrowserError, OutsideLabError
 from .network import DEFAULT_PORTS, LOOPBACK
 
 _TIMEOUT = urllib3.Timeout(connect=5, read=10)
@@ -61,7 +61,10 @@ class Transport:
 
     def send(self, method, url, headers=None, body=None):
         """Send one request and return its `Response`; never follow redirects."""
-        host, port, real = self.network.target(url)
+        try:
+            host, port, real = self.network.target(url)
+        except ValueError as err:
+            raise OutsideLabError(str(err)) from err
         parts = urlsplit(url)
         target = parts.path or "/"
         if parts.query:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from labapp import Lab
+from labapp import Lab, create_bank
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +16,6 @@ def lab():
 @pytest.fixture
 def weak_lab(lab):
     """The module's lab, reset to the weak bank with an empty capture."""
-    lab.start()
+    lab.start(create_bank())
     lab.attacker.clear()
     return lab

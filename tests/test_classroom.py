@@ -238,11 +238,6 @@ print(json.dumps(seen))
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="labapp/attacker.py passes proxyauth=lab:<password> on mitmdump's "
-    "command line, which every local user can read in /proc/<pid>/cmdline",
-)
 def test_another_user_cannot_learn_the_proxy_password(lab, neighbour):
     seen = neighbour.run(SNOOP, lab.attacker._process.pid)
 

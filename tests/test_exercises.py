@@ -37,11 +37,12 @@ def test_an_exercise_left_undone_fails_its_check_with_the_hint(name):
 
     client.execute()
 
-    failed = [c for c in notebook.cells if _errors(c)]
-    stub = next(c for c in notebook.cells if "exercise" in c.metadata.get("tags", []))
-    before = notebook.cells[: notebook.cells.index(stub) + 1]
-    assert not [c for c in failed if c in before], "a cell before the fix failed"
-    check = next(c for c in notebook.cells if "labapp.check(" in c.source)
+    cells = notebook.cells
+    failed = [c for c in cells if _errors(c)]
+    stub = next(c for c in cells if "exercise" in c.metadata.get("tags", []))
+    check = next(c for c in cells if "labapp.check(" in c.source)
+    assert cells.index(stub) < cells.index(check), "the check follows the stub"
+    assert failed[0] is check, "Run All stops first at the check, not before"
     rendered = "\n".join(line for e in _errors(check) for line in e.traceback)
     assert "check: NOT YET" in rendered
     assert EXPECTED_HINT[name] in rendered

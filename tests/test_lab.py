@@ -5,11 +5,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
 
-from labapp import Lab, LearnerCodeError, NotRunningError, create_bank
+from labapp import Lab, LearnerCodeError, NotRunningError, create_bank, setup_report
 
 from .sockets import listening_addresses
 
@@ -22,6 +23,22 @@ def _wait_gone(pid, folder, seconds=10):
             return True
         time.sleep(0.1)
     return False
+
+
+def _mitmdump_children():
+    """The PIDs of this process's live mitmdump children."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stream:
+                parent = int(stream.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as stream:
+                command = stream.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if parent == os.getpid() and b"mitmdump" in command and _alive(int(entry)):
+            found.append(int(entry))
+    return sorted(found)
 
 
 def _alive(pid):
@@ -43,13 +60,48 @@ def test_start_twice_reuses_the_servers_and_the_proxy(lab):
     assert lab.attacker._process.pid == pid
 
 
-def test_start_again_serves_the_weak_bank_anew(lab):
+def test_start_again_keeps_the_app_served_last(lab):
     fixed = create_bank({"SESSION_COOKIE_SECURE": True})
     lab.serve(fixed)
 
     lab.start()
 
-    assert lab.app is not fixed
+    assert lab.app is fixed
+
+
+def test_start_with_an_app_serves_it(lab):
+    weak = create_bank()
+
+    lab.start(weak)
+
+    assert lab.app is weak
+
+
+def test_two_threads_starting_at_once_share_one_lab():
+    before = _mitmdump_children()
+    lab = Lab()
+    threads = [threading.Thread(target=lab.start) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        pid, folder = lab.attacker._process.pid, lab.folder
+
+        # Parts from two starts would not trust each other's certificate.
+        assert "The lab is ready." in setup_report(lab)
+        assert [p for p in _mitmdump_children() if p != pid] == before
+    finally:
+        lab.stop()
+    assert _wait_gone(pid, folder)
+
+
+def test_serving_the_build_function_itself_says_to_call_it(lab):
+    def build_bank():
+        return create_bank()
+
+    with pytest.raises(LearnerCodeError, match=r"lab.serve\(build_bank\(\)\)"):
+        lab.serve(build_bank)
 
 
 def test_everything_listens_on_loopback_only(lab):

@@ -1,7 +1,9 @@
 """Bad learner code gets a message that points at it; the lab keeps going."""
 
+import json
+
 import pytest
-from flask import request
+from flask import redirect, request
 
 from labapp import LearnerCodeError, create_bank
 from labapp.checks import inspect
@@ -80,3 +82,52 @@ def test_an_error_on_one_page_shows_in_the_check(weak_lab):
 
     assert verdict.mistakes[0] == "app-raised"
     assert "RuntimeError: learner bug in your function hsts()" in str(verdict)
+
+
+def test_an_after_request_without_return_is_named(weak_lab):
+    app = create_bank()
+
+    @app.after_request
+    def add_hsts(response):
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+
+    with pytest.raises(LearnerCodeError, match="must end with `return response`"):
+        weak_lab.serve(app)
+
+
+def test_an_error_inside_the_standard_library_blames_the_learners_line(weak_lab):
+    app = create_bank()
+
+    @app.before_request
+    def parse_settings():
+        json.loads("{'code': 301}")
+
+    with pytest.raises(LearnerCodeError) as caught:
+        weak_lab.serve(app)
+
+    assert "in your function parse_settings()" in str(caught.value)
+
+
+def test_an_app_that_answers_500_without_raising_is_refused(weak_lab):
+    def no_body(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return ["text, not bytes"]
+
+    before = weak_lab.app
+    with pytest.raises(LearnerCodeError, match="return its body as bytes"):
+        weak_lab.serve(no_body)
+    assert weak_lab.app is before
+
+
+def test_a_redirect_outside_the_lab_gets_a_verdict(weak_lab):
+    app = create_bank()
+
+    @app.before_request
+    def canonical():
+        return redirect("https://www.bank.test/", code=301)
+
+    weak_lab.serve(app)
+
+    verdict = inspect("hsts", weak_lab)
+
+    assert not verdict.passed

@@ -4,6 +4,7 @@ import difflib
 from dataclasses import dataclass
 
 from ..cookies import CookieJar
+from ..learner import flask_app
 from ..network import BANK
 from ..strip import cookie_name
 from .probe import FORM, LOGIN, send
@@ -32,7 +33,7 @@ class Observed:
 
 def observe(transport, app=None):
     """Log in over https:// and over http://, as a browser would post."""
-    config = getattr(app, "config", {})
+    config = getattr(flask_app(app), "config", {})
     return Observed(
         name=config.get("SESSION_COOKIE_NAME", "session"),
         secure_login=send(transport, "POST", f"https://{BANK}/login", FORM, LOGIN),
@@ -173,18 +174,25 @@ def _kept_off_http(jar, name):
 
 
 def _plain_login_works(seen):
-    """Criterion (case F10): a login over http:// is not silently lost."""
-    criterion = "Logging in over http:// does not lose the session"
+    """Criterion (cases F10, 03): a login over http:// neither loses nor leaks."""
+    criterion = "Logging in over http:// neither loses nor leaks the session"
     values = _session_values(seen.plain_login, seen.name)
     if not values:
         return Finding(criterion, True)
+    if "secure" not in _attributes(values[-1]):
+        return Finding(
+            criterion, False, f"POST http://{BANK}/login set {values[-1]!r}",
+            mistake="session-over-http",
+            hint="A login over http:// hands out a session cookie without "
+            "Secure, which then travels with every http:// request. Make it "
+            "Secure in every response (SESSION_COOKIE_SECURE = True), and "
+            "redirect to HTTPS first (notebook 04).",
+        )
     decisions = CookieJar().receive(seen.plain_login.url, values)
     if all(d.stored for d in decisions):
         return Finding(criterion, True)
     return Finding(
-        criterion,
-        False,
-        f"POST http://{BANK}/login set {values[-1]!r}",
+        criterion, False, f"POST http://{BANK}/login set {values[-1]!r}",
         mistake="secure-before-https",
         hint="Rejected, not leaked: the login ran over http:// and answered "
         "with a Secure cookie, which browsers drop there (RFC 6265bis 5.7), "

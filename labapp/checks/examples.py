@@ -114,6 +114,43 @@ def _redirect_after_request():
     return app
 
 
+def _redirect_not_returned():
+    """Mistake: the hook calls redirect() but does not return it."""
+    app = create_bank()
+
+    @app.before_request
+    def force_https():
+        if not request.is_secure:
+            redirect(https_url(), code=301)
+
+    return app
+
+
+def _redirect_unless_forwarded_ssl():
+    """Mistake F06, another header: X-Forwarded-Ssl trusted from a client."""
+    app = create_bank()
+
+    @app.before_request
+    def force_https():
+        claimed = request.headers.get("X-Forwarded-Ssl") == "on"
+        if not (request.is_secure or claimed):
+            return redirect(https_url(), code=301)
+
+    return app
+
+
+def _redirect_except_offers():
+    """Mistake: one path, the bank's own http:// link, is left on http://."""
+    app = create_bank()
+
+    @app.before_request
+    def force_https():
+        if not request.is_secure and request.path != "/offers":
+            return redirect(https_url(), code=301)
+
+    return app
+
+
 REDIRECT_FIXES = {
     "before_request-301": lambda: add_redirect(create_bank(), 301),
     "before_request-308": lambda: add_redirect(create_bank(), 308),
@@ -148,6 +185,11 @@ REDIRECT_MISTAKES = {
         lambda: _redirect_with(lambda: request.url.replace("http://", "https://", 1)),
     ),
     "after_request": ("cookie-over-http", _redirect_after_request),
+    "no-return": ("redirect-not-returned", _redirect_not_returned),
+    "trusts-forwarded-ssl": (
+        "trusts-x-forwarded-proto", _redirect_unless_forwarded_ssl
+    ),
+    "skips-offers": ("partial-redirect", _redirect_except_offers),
 }
 
 
@@ -226,6 +268,19 @@ def _hsts_twice():
     return app
 
 
+def _hsts_on_another_response():
+    """Mistake: the hook sets the header on a response it does not return."""
+    app = add_redirect(create_bank())
+
+    @app.after_request
+    def add_hsts(response):
+        other = app.make_response("")
+        other.headers["Strict-Transport-Security"] = STS
+        return response
+
+    return app
+
+
 HSTS_FIXES = {
     "after_request": lambda: add_hsts(add_redirect(create_bank())),
     "after_request-both-schemes": lambda: _hsts_with(secure_only=False),
@@ -257,6 +312,7 @@ HSTS_MISTAKES = {
     "max-age-an-hour": ("hsts-max-age-short", lambda: _hsts_with("max-age=3600")),
     "sent-twice": ("hsts-duplicate", _hsts_twice),
     "value-is-none": ("hsts-not-a-string", lambda: _hsts_with(None)),
+    "another-response": ("hsts-not-returned", _hsts_on_another_response),
     "value-is-a-number": ("hsts-not-a-string", lambda: _hsts_with(YEAR)),
 }
 
@@ -266,10 +322,25 @@ def _secure_without_redirect():
     return create_bank({"SESSION_COOKIE_SECURE": True})
 
 
+def _secure_only_over_https():
+    """Mistake: Secure on https:// only, so an http:// login leaks it."""
+    app = create_bank({"SESSION_COOKIE_HTTPONLY": True})
+
+    class SecureWhenHttps(app.session_interface.__class__):
+        def get_cookie_secure(self, app):
+            return request.is_secure
+
+    app.session_interface = SecureWhenHttps()
+    return app
+
+
 COOKIE_FIXES = {
     "secure-httponly-lax": secure_cookies,
     "strict": lambda: secure_cookies({"SESSION_COOKIE_SAMESITE": "Strict"}),
     "host-prefix": lambda: secure_cookies({"SESSION_COOKIE_NAME": "__Host-session"}),
+    "wrapped-in-proxyfix": lambda: ProxyFix(
+        secure_cookies({"SESSION_COOKIE_NAME": "__Host-session"})
+    ),
     "secure-only": lambda: add_hsts(
         add_redirect(create_bank({"SESSION_COOKIE_SECURE": True}))
     ),
@@ -290,6 +361,7 @@ COOKIE_MISTAKES = {
         "samesite-none-without-secure",
         lambda: add_redirect(create_bank({"SESSION_COOKIE_SAMESITE": "None"})),
     ),
+    "secure-only-over-https": ("session-over-http", _secure_only_over_https),
     "host-prefix-wrong-path": (
         "cookie-prefix",
         lambda: secure_cookies(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from ..browser import Browser
 from ..errors import BrowserError
 from ..hsts import StsSyntaxError, parse_sts
+from ..learner import hook_names
 from ..network import BANK
 from .probe import pages
 from .verdict import Finding, Verdict
@@ -22,6 +23,7 @@ class Observed:
     secure: list
     plain: list
     upgraded: bool
+    hooks: list
 
 
 def observe(transport, app=None):
@@ -35,6 +37,7 @@ def observe(transport, app=None):
         secure=pages(transport, "https"),
         plain=pages(transport, "http"),
         upgraded=browser.hsts.upgrade(f"http://{BANK}/") is not None,
+        hooks=hook_names(app, "after_request"),
     )
 
 
@@ -70,8 +73,9 @@ def _on_every_response(seen, carried):
             False,
             detail,
             mistake="hsts-some-pages",
-            hint="Set the header in `@app.after_request`, which runs for "
-            "every response, redirects and errors included, not in a view.",
+            hint="Set it on every HTTPS response: in an `@app.after_request` "
+            "function (it runs for redirects and errors too), with no "
+            "condition but `request.is_secure`, not in a view.",
         )
     if any(_values(e) for e in seen.plain):
         return Finding(
@@ -81,6 +85,13 @@ def _on_every_response(seen, carried):
             mistake="hsts-http-only",
             hint="The header is sent over http:// only, where browsers "
             "ignore it (RFC 6797 8.1). Send it on HTTPS responses.",
+        )
+    if seen.hooks:
+        return Finding(
+            criterion, False, detail, mistake="hsts-not-returned",
+            hint=f"Your app has an after_request function ({', '.join(seen.hooks)})"
+            f" but no response carries the header. Does it set "
+            f"response.headers['{HEADER}'] and `return response`?",
         )
     return Finding(
         criterion,
@@ -138,7 +149,7 @@ def _python_object(value):
         return "bytes"
     if value.isdigit():
         return "a bare number"
-    if value[:1] in "([{":
+    if value[:1] and value[:1] in "([{":
         return "a tuple, list or dict"
     return ""
 

@@ -3,12 +3,20 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..learner import hook_names
 from ..network import BANK
 from .probe import follow, pages, send
 from .verdict import Finding, Verdict
 
 STAGE = "Redirect to HTTPS"
 FORGED_HOST = "evil.example"
+# Every way a client can claim the request came over HTTPS (case F06):
+# only a proxy the site runs may say so.
+FORGED_SCHEME = {
+    "X-Forwarded-Proto": "https",
+    "Forwarded": "proto=https",
+    "X-Forwarded-Ssl": "on",
+}
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class Observed:
     looped: bool
     forwarded: object
     foreign_host: object
+    hooks: list
 
 
 def observe(transport, app=None):
@@ -32,12 +41,10 @@ def observe(transport, app=None):
         chain=chain,
         looped=looped,
         forwarded=send(
-            transport,
-            "GET",
-            f"http://{BANK}/account?x=1",
-            {"X-Forwarded-Proto": "https"},
+            transport, "GET", f"http://{BANK}/account?x=1", FORGED_SCHEME
         ),
         foreign_host=send(transport, "GET", f"http://{BANK}/", {"Host": FORGED_HOST}),
+        hooks=hook_names(app, "before_request"),
     )
 
 
@@ -45,7 +52,7 @@ def evaluate(seen):
     """Judge what was observed; return the `Verdict`."""
     upgraded = [e for e in seen.plain if _is_upgrade(e)]
     findings = [
-        _every_url_redirects(seen.plain, upgraded),
+        _every_url_redirects(seen.plain, upgraded, seen.hooks),
         _no_loop(seen),
         _https_works(seen.secure_home),
     ]
@@ -72,13 +79,20 @@ def _is_upgrade(exchange):
     return went.scheme == "https" or went.path == urlsplit(exchange.url).path
 
 
-def _every_url_redirects(plain, upgraded):
+def _every_url_redirects(plain, upgraded, hooks):
     """Criterion: every probed http:// request is sent to https://."""
     criterion = "Every http:// URL is redirected to https://"
     missing = [e for e in plain if e not in upgraded]
     if not missing:
         return Finding(criterion, True)
     detail = "; ".join(f"{e.label} -> {_status(e)}" for e in missing)
+    if not upgraded and hooks:
+        return Finding(
+            criterion, False, detail, mistake="redirect-not-returned",
+            hint=f"Your app has a before_request function ({', '.join(hooks)}) "
+            "but nothing is redirected. Does it `return redirect(...)`? "
+            "Calling redirect() without return changes nothing.",
+        )
     if not upgraded:
         return Finding(
             criterion,
@@ -190,7 +204,7 @@ def _https_works(secure_home):
 
 def _forged_proto_ignored(forwarded):
     """Criterion: a client-sent X-Forwarded-Proto does not skip the redirect."""
-    criterion = "A forged X-Forwarded-Proto: https does not skip the redirect"
+    criterion = "A forged X-Forwarded-Proto or Forwarded does not skip the redirect"
     if _is_upgrade(forwarded):
         return Finding(criterion, True)
     return Finding(
@@ -198,9 +212,10 @@ def _forged_proto_ignored(forwarded):
         False,
         f"{forwarded.label} -> {_status(forwarded)}",
         mistake="trusts-x-forwarded-proto",
-        hint="Anyone on the path can send X-Forwarded-Proto: https and keep "
-        "the victim on http://. Trust it (ProxyFix with x_proto=1) only "
-        "behind a proxy you run; here there is none.",
+        hint="Anyone on the path can send X-Forwarded-Proto: https (or "
+        "Forwarded: proto=https, X-Forwarded-Ssl: on) and keep the victim on "
+        "http://. Trust such headers (ProxyFix with x_proto=1) only behind a "
+        "proxy you run; here there is none.",
     )
 
 
