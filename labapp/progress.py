@@ -65,6 +65,15 @@ def reset():
     progress_path().unlink(missing_ok=True)
 
 
+def passed(results=None):
+    """Each stage's title and whether it ever passed, for the picture."""
+    results = load() if results is None else results
+    return {
+        title: results.get(stage, {}).get("passed", False)
+        for stage, title in STAGES.items()
+    }
+
+
 def summary(results=None):
     """The progress as lines of text, one per stage, in words."""
     results = load() if results is None else results
