@@ -345,7 +345,9 @@ class AttackPanel(_WithText, widgets.VBox):
     ("follow", link text) or ("submit", form fields). The panel runs it
     once at once; then "Run the attack again" and the first-visit/returning
     switch run it anew, and buttons click the links of the page the victim
-    is on. `pause` seconds between steps let the screens fill in visibly.
+    is on. On those runs, `pause` seconds between steps let the screens fill
+    in visibly; the first run, while the cell executes, does not wait, as
+    nobody sees the panel before the cell ends.
     """
 
     def __init__(self, lab, steps, returning=False, pause=0.4):
@@ -381,10 +383,11 @@ class AttackPanel(_WithText, widgets.VBox):
 
         self.again.on_click(lambda _: self.run())
         self.mode.observe(lambda _: self.run(), names="value")
-        self.run()
+        self.run(pause=0)
 
-    def run(self):
+    def run(self, pause=None):
         """Start over with a new victim and walk through every step."""
+        pause = self.pause if pause is None else pause
         self.status.value = ""
         self.page, self.exchanges = None, []
         self.explain.value = escape(_MODES[self.mode.value])
@@ -395,8 +398,8 @@ class AttackPanel(_WithText, widgets.VBox):
         self.attacker.restart()
         self.picture.value = ""
         for number, step in enumerate(self.steps):
-            if number:
-                time.sleep(self.pause)
+            if number and pause:
+                time.sleep(pause)
             if not self.do(step):
                 break
         self._offer_actions()
