@@ -12,6 +12,8 @@ from html import escape
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from .report import rewrite_words
+
 # How a request travelled, and so what the attacker could make of it.
 READ = "read"  # plain HTTP through the attacker: it reads and rewrites it
 TUNNEL = "tunnel"  # HTTPS through the attacker: an encrypted tunnel
@@ -146,27 +148,8 @@ def _what_it_took(events, start, url):
             stolen.add("cookie")
             details.append("cookie " + ", ".join(event.data["cookies"]))
         elif event.kind == "strip":
-            rewrites.extend(_rewrite_words(event.data["rewrites"]))
+            rewrites.extend(rewrite_words(event.data["rewrites"]))
     return stolen, details, rewrites
-
-
-def _rewrite_words(labels):
-    """The addon's rewrite labels as short phrases a learner can read."""
-    words = []
-    for label in labels:
-        kind, _, name = label.partition(":")
-        if kind == "upgrade-insecure-requests":
-            continue  # a request header; it changes nothing the victim sees
-        phrase = {
-            "sts": "removed Strict-Transport-Security",
-            "csp": "removed the CSP upgrade",
-            "location": "redirect turned to http://",
-            "set-cookie": f"removed Secure from cookie {name}",
-            "prefixed-cookie-kept": f"could not touch cookie {name}",
-            "body-links": "links turned to http://",
-        }.get(kind, label)
-        words.append(phrase)
-    return words
 
 
 # --- Text twins --------------------------------------------------------------

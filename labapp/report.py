@@ -53,27 +53,29 @@ def _describe(event):
     if kind == "tunnel":
         return f"BLIND    encrypted tunnel to {d['host']}:{d['port']}, unreadable"
     if kind == "strip":
-        rewrites = [_plain(r) for r in d["rewrites"] if r not in _ROUTINE]
-        return f"REWROTE  {d['url']}: {'; '.join(rewrites)}"
+        return f"REWROTE  {d['url']}: {'; '.join(rewrite_words(d['rewrites']))}"
     if kind == "refused":
         return f"REFUSED  {d['host']}:{d['port']} (outside the lab)"
     return f"{kind.upper():8} {d}"
 
 
-def _plain(rewrite):
-    """One of the addon's rewrite labels, in words."""
-    what, _, detail = rewrite.partition(":")
-    words = {
-        "body-links": f"https:// links to {detail} turned into http://",
-        "location": "the redirect's Location turned into http://",
-        "sts": "Strict-Transport-Security removed",
-        "csp": "the CSP's upgrade-insecure-requests removed",
-        "set-cookie": f"Secure removed from cookie {detail}",
-        "prefixed-cookie-kept": f"cookie {detail} left alone (its prefix "
-        "needs Secure)",
-        "body-undecodable": "a body it could not decode left alone",
-    }
-    return words.get(what, rewrite)
+def rewrite_words(labels):
+    """The addon's rewrite labels as short phrases, routine ones left out."""
+    words = []
+    for label in labels:
+        if label in _ROUTINE:
+            continue
+        kind, _, detail = label.partition(":")
+        words.append({
+            "body-links": f"https:// links to {detail} turned to http://",
+            "location": "redirect turned to http://",
+            "sts": "removed Strict-Transport-Security",
+            "csp": "removed the CSP upgrade",
+            "set-cookie": f"removed Secure from cookie {detail}",
+            "prefixed-cookie-kept": f"could not touch cookie {detail} (prefixed)",
+            "body-undecodable": "left a body it could not decode alone",
+        }.get(kind, label))
+    return words
 
 
 def _mask(cookies):
