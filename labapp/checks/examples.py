@@ -193,14 +193,18 @@ REDIRECT_MISTAKES = {
 }
 
 
-def _hsts_with(value=STS, secure_only=True, app=None):
-    """HSTS set in after_request with `value`: the mistakes' shape."""
-    app = app or add_redirect(create_bank())
+def _hsts_with(value):
+    """The redirect and HSTS with `value`: the mistakes' shape."""
+    return add_hsts(add_redirect(create_bank()), value)
+
+
+def _hsts_both_schemes():
+    """Right, if needlessly: HSTS on http:// responses too (ignored there)."""
+    app = add_redirect(create_bank())
 
     @app.after_request
     def strict_transport_security(response):
-        if request.is_secure or not secure_only:
-            response.headers["Strict-Transport-Security"] = value
+        response.headers["Strict-Transport-Security"] = STS
         return response
 
     return app
@@ -283,7 +287,7 @@ def _hsts_on_another_response():
 
 HSTS_FIXES = {
     "after_request": lambda: add_hsts(add_redirect(create_bank())),
-    "after_request-both-schemes": lambda: _hsts_with(secure_only=False),
+    "after_request-both-schemes": _hsts_both_schemes,
     "six-months": lambda: _hsts_with("max-age=15552000"),
     "quoted-preload": lambda: _hsts_with(
         f'max-age="{YEAR}"; includeSubDomains; preload'
