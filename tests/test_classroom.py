@@ -23,7 +23,7 @@ import pytest
 from labapp import BANK, Lab
 
 from .test_addon import Proxy as RawProxy
-from .test_lab import _alive
+from .processes import alive
 from .users import local_user, why_no_users
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ def wait_until_gone(pids, folders, seconds=15):
     """Wait until no PID runs and no folder exists; return what remains."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        left = [p for p in pids if _alive(p)]
+        left = [p for p in pids if alive(p)]
         left += [f for f in folders if os.path.exists(f)]
         if not left:
             break

@@ -7,7 +7,7 @@ import time
 import pytest
 from jupyter_client.manager import KernelManager, start_new_kernel
 
-from .test_lab import _alive, _wait_gone
+from .processes import alive, family, mitmdumps, wait_gone
 
 _START = """
 import labapp
@@ -53,10 +53,10 @@ def test_interrupting_the_kernel_leaves_the_attacker_running(kernel):
 
     manager.interrupt_kernel()
 
-    assert _alive(pid)
+    assert alive(pid)
     assert "ready" in _run(client, "print(labapp.setup_report(lab))")
     manager.shutdown_kernel(now=True)
-    assert _wait_gone(pid, folder), f"mitmdump {pid} or {folder} survived"
+    assert wait_gone([pid], folder), f"mitmdump {pid} or {folder} survived"
 
 
 @pytest.mark.parametrize(
@@ -73,54 +73,13 @@ def test_ending_the_kernel_leaves_no_process_and_no_file(kernel, end):
 
     end(manager)
 
-    assert _wait_gone(pid, folder), f"mitmdump {pid} or {folder} survived"
+    assert wait_gone([pid], folder), f"mitmdump {pid} or {folder} survived"
 
 
 # Ten times each, reusing one kernel manager: every way a kernel ends, and
 # interrupts at every moment of a lab's start, leave nothing running.
 
 REPEATS = 10
-
-
-def _family(pid):
-    """`pid` and every process descended from it, found in /proc."""
-    parents = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as stream:
-                parents[int(entry)] = int(stream.read().rsplit(")", 1)[1].split()[1])
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    family, grew = {pid}, True
-    while grew:
-        children = {p for p, parent in parents.items() if parent in family}
-        grew = not children <= family
-        family |= children
-    return family
-
-
-def _mitmdumps(pid):
-    """The live mitmdump processes among `pid`'s descendants."""
-    found = []
-    for member in _family(pid) - {pid}:
-        try:
-            with open(f"/proc/{member}/cmdline", "rb") as stream:
-                command = stream.read().split(b"\0")
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if any(part.endswith(b"/mitmdump") for part in command) and _alive(member):
-            found.append(member)
-    return found
-
-
-def _wait_all_gone(pids, folder, seconds=10):
-    """Wait until no PID in `pids` is alive and `folder` is deleted."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not any(map(_alive, pids)) and not os.path.exists(folder):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _connect(manager):
@@ -155,13 +114,13 @@ def test_ending_a_kernel_ten_times_leaves_nothing_behind(ending):
                 manager.start_kernel()
             client = _connect(manager)
             _, folder = _run(client, _START).split()
-            family = _family(manager.provisioner.pid)
+            members = family(manager.provisioner.pid)
             client.stop_channels()
 
             ENDINGS[ending](manager)
 
-            left = [p for p in family if _alive(p)]
-            assert _wait_all_gone(family, folder), f"{attempt}: {left} or {folder}"
+            left = [p for p in members if alive(p)]
+            assert wait_gone(members, folder), f"{attempt}: {left} or {folder}"
     finally:
         if manager is not None and manager.is_alive():
             manager.shutdown_kernel(now=True)
@@ -196,12 +155,12 @@ def test_interrupting_a_kernel_ten_times_leaves_one_attacker(kernel):
     # The lab takes about a second to start: spread the interrupts over it.
     for attempt in range(REPEATS):
         statuses.append(_interrupted(manager, client, delay=attempt * 0.12))
-        assert len(_mitmdumps(kernel_pid)) <= 1, f"interrupt {attempt}"
+        assert len(mitmdumps(kernel_pid)) <= 1, f"interrupt {attempt}"
 
         pid, folder = _run(client, _START).split()
-        assert _mitmdumps(kernel_pid) == [int(pid)], f"after interrupt {attempt}"
+        assert mitmdumps(kernel_pid) == [int(pid)], f"after interrupt {attempt}"
 
     assert "error" in statuses, f"no interrupt landed in a cell: {statuses}"
-    family = _family(kernel_pid)
+    members = family(kernel_pid)
     manager.shutdown_kernel(now=False)
-    assert _wait_all_gone(family, folder), f"{[p for p in family if _alive(p)]}"
+    assert wait_gone(members, folder), f"{[p for p in members if alive(p)]}"

@@ -6,48 +6,13 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 
 from labapp import Lab, LearnerCodeError, NotRunningError, create_bank, setup_report
 
+from .processes import mitmdumps, wait_gone
 from .sockets import listening_addresses
-
-
-def _wait_gone(pid, folder, seconds=10):
-    """Wait until process `pid` has ended and `folder` is deleted."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid) and not os.path.exists(folder):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _mitmdump_children():
-    """The PIDs of this process's live mitmdump children."""
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as stream:
-                parent = int(stream.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/cmdline", "rb") as stream:
-                command = stream.read()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if parent == os.getpid() and b"mitmdump" in command and _alive(int(entry)):
-            found.append(int(entry))
-    return sorted(found)
-
-
-def _alive(pid):
-    """Whether `pid` runs and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as stream:
-            return stream.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_start_twice_reuses_the_servers_and_the_proxy(lab):
@@ -78,7 +43,7 @@ def test_start_with_an_app_serves_it(lab):
 
 
 def test_two_threads_starting_at_once_share_one_lab():
-    before = _mitmdump_children()
+    before = mitmdumps(os.getpid())
     lab = Lab()
     threads = [threading.Thread(target=lab.start) for _ in range(2)]
     try:
@@ -90,10 +55,10 @@ def test_two_threads_starting_at_once_share_one_lab():
 
         # Parts from two starts would not trust each other's certificate.
         assert "The lab is ready." in setup_report(lab)
-        assert [p for p in _mitmdump_children() if p != pid] == before
+        assert [p for p in mitmdumps(os.getpid()) if p != pid] == before
     finally:
         lab.stop()
-    assert _wait_gone(pid, folder)
+    assert wait_gone([pid], folder)
 
 
 def test_serving_the_build_function_itself_says_to_call_it(lab):
@@ -120,7 +85,7 @@ def test_stop_ends_the_proxy_and_deletes_the_folder():
     lab.stop()
     lab.stop()
 
-    assert _wait_gone(pid, folder, seconds=1)
+    assert wait_gone([pid], folder, seconds=1)
     assert not lab.running
 
 
@@ -164,7 +129,7 @@ def test_a_dying_parent_leaves_nothing_behind(tmp_path, how):
         pid, folder = parent.stdout.readline().split()
         parent.send_signal(how)
         parent.wait(timeout=10)
-        assert _wait_gone(int(pid), folder), f"mitmdump {pid} or {folder} survived"
+        assert wait_gone([int(pid)], folder), f"mitmdump {pid} or {folder} survived"
     finally:
         parent.kill()
         parent.wait()

@@ -13,7 +13,7 @@ import pytest
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
-from .test_kernels import _mitmdumps
+from .processes import mitmdumps
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -45,7 +45,7 @@ def test_run_all_twice_in_one_kernel(path):
         _run_all(notebook, client)
 
         # The second start_lab() reused the lab: still one attacker.
-        assert len(_mitmdumps(client.km.provisioner.pid)) == 1
+        assert len(mitmdumps(client.km.provisioner.pid)) == 1
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -58,4 +58,4 @@ def test_restart_and_run_all_three_times(path):
                 run_sync(client.km.restart_kernel)(now=False)
                 run_sync(client.kc.wait_for_ready)(timeout=60)
             _run_all(notebook, client)
-            assert len(_mitmdumps(client.km.provisioner.pid)) == 1
+            assert len(mitmdumps(client.km.provisioner.pid)) == 1
