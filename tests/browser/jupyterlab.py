@@ -200,11 +200,13 @@ _KERNEL_IDLE = f"""
             && kernel.status === 'idle');
 }}
 """
+# Not awaited: the command's promise may never settle, and page.evaluate has
+# no time limit; run_all_cells waits, with one, for the cells instead.
 _RUN_ALL = f"""
-async (path) => {{
+(path) => {{
   const panel = ({_FIND})(path);
   window.jupyterapp.shell.activateById(panel.id);
-  await window.jupyterapp.commands.execute('notebook:run-all-cells');
+  window.jupyterapp.commands.execute('notebook:run-all-cells');
 }}
 """
 # Done when every code cell has run and the kernel is idle, or at the first
