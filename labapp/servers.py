@@ -6,6 +6,7 @@ while they run: the learner's next fix takes effect on the next request.
 
 import collections
 import io
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -161,6 +162,8 @@ class SiteServers:
         ]
         for thread in stopping:
             thread.start()
+        for server in self._servers:
+            _wake(server.socket)
         for thread in stopping + self._threads:
             thread.join(timeout=5)
         for server in self._servers:
@@ -190,6 +193,19 @@ class SiteServers:
                 problem + "\nThe lab still serves your previous version; fix "
                 "the code and run the cell again."
             )
+
+
+def _wake(listener):
+    """Make a serving loop see its stop request now, not at its next poll.
+
+    On Linux a listening socket that is shut down reads as ready (and its
+    accept() fails) until the loop sees the request and ends; elsewhere
+    this may do nothing, and the loop ends within its poll interval.
+    """
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def _try_home_page(dispatcher, transport):
