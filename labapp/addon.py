@@ -1,6 +1,7 @@
 """The attacker's mitmproxy addon: SSL stripping against the lab's own hosts.
 
-Loaded with `mitmdump -s labapp/addon.py --set labapp_config=<json file>`.
+Built into the lab's mitmdump (labapp/mitmdump.py), or loaded into a plain one
+with `mitmdump -s labapp/addon.py --set labapp_config=<json file>`.
 The victim's browser uses mitmdump as its proxy. Plain-HTTP requests to a
 lab host are recorded (forms, cookies), sent on to the bank over HTTPS, and
 the answers are stripped of everything that would move the victim to HTTPS.
@@ -231,6 +232,7 @@ class LabAttacker:
         self.config: LabConfig | None = None
         self.events: EventLog | None = None
         self.watchdog: asyncio.Task | None = None
+        self.rejected = False
 
     def load(self, loader):
         loader.add_option(
@@ -247,12 +249,20 @@ class LabAttacker:
             return
         source = ctx.options.labapp_config
         if not source:
+            # mitmproxy rolls a rejected value back to "" and configures
+            # again: the first error is the one that says what is wrong.
+            if self.rejected:
+                return
             raise exceptions.OptionsError(
                 "labapp_config is empty: the lab's addon needs the path of the "
                 "JSON config that the lab's launcher writes, or '-' for stdin."
             )
         if source != STDIN:
-            self.use(read_config(source))
+            try:
+                self.use(read_config(source))
+            except exceptions.OptionsError:
+                self.rejected = True
+                raise
 
         # Connect only when a request or a ClientHello needs it. The default,
         # eager, connects (and so remaps) at CONNECT time: mitmproxy would then

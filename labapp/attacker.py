@@ -1,8 +1,9 @@
-"""The attacker: real `mitmdump` in a subprocess, running the lab's addon.
+"""The attacker: real mitmdump in a subprocess, running the lab's addon.
 
-The proxy lives in its own process and session: a Jupyter kernel's event loop
-cannot disturb it (case F16), "Interrupt kernel" does not reach it, and it
-cannot outlive the kernel (PR_SET_PDEATHSIG here, a watchdog in the addon).
+The proxy (labapp/mitmdump.py) lives in its own process and session: a
+Jupyter kernel's event loop cannot disturb it (case F16), "Interrupt kernel"
+does not reach it, and it cannot outlive the kernel (PR_SET_PDEATHSIG here, a
+watchdog in the addon).
 """
 
 import ctypes
@@ -20,7 +21,6 @@ from pathlib import Path
 from .errors import LabStartError
 from .transport import Proxy
 
-_ADDON = Path(__file__).with_name("addon.py")
 _PR_SET_PDEATHSIG = 1
 _READY_SECONDS = 30
 
@@ -186,18 +186,15 @@ class Attacker:
 
 
 def _command(confdir, ca_path):
-    """The mitmdump command line for one lab; the config follows on stdin.
+    """The command line of the lab's mitmdump; the config follows on stdin.
 
     Every local user can read a command line, so the proxy's credentials
     travel in the config instead.
     """
-    mitmdump = Path(sys.executable).with_name("mitmdump")
     return [
-        str(mitmdump), "--quiet",
+        sys.executable, "-m", "labapp.mitmdump", str(confdir), "--quiet",
         "--listen-host", "127.0.0.1", "--listen-port", "0",
-        "-s", str(_ADDON),
         "--set", "labapp_config=-",
-        "--set", f"confdir={confdir}",
         # RFC 6797 12.1 / case F20: trust exactly the lab CA upstream and
         # never fall back to turning verification off.
         "--set", f"ssl_verify_upstream_trusted_ca={ca_path}",

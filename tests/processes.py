@@ -39,7 +39,7 @@ def mitmdumps(pid):
                 command = stream.read().split(b"\0")
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if any(part.endswith(b"/mitmdump") for part in command) and alive(member):
+        if _is_mitmdump(command) and alive(member):
             found.append(member)
     return sorted(found)
 
@@ -52,3 +52,10 @@ def wait_gone(pids, folder, seconds=10):
             return True
         time.sleep(0.05)
     return False
+
+
+def _is_mitmdump(command):
+    """Whether a command line is the lab's mitmdump or mitmproxy's own."""
+    return b"labapp.mitmdump" in command or any(
+        part.endswith(b"/mitmdump") for part in command
+    )

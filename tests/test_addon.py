@@ -126,14 +126,20 @@ class Served:
         self.server.server_close()
 
 
-def mitmdump_command(config, confdir, ca_pem, password):
-    """The mitmdump command line the lab uses, on an OS-picked port."""
+def mitmdump_command(config, confdir, ca_pem, password, plain=False):
+    """The lab's mitmdump command line, on an OS-picked port.
+
+    With `plain`, mitmproxy's own mitmdump loading the addon with -s instead.
+    """
+    if plain:
+        start = [str(MITMDUMP), "-s", str(ROOT / "labapp" / "addon.py")]
+        start += ["--set", f"confdir={confdir}"]
+    else:
+        start = [sys.executable, "-m", "labapp.mitmdump", str(confdir)]
     return [
-        str(MITMDUMP), "-q",
-        "-s", str(ROOT / "labapp" / "addon.py"),
+        *start, "-q",
         "--listen-host", "127.0.0.1", "--listen-port", "0",
         "--set", f"labapp_config={config}",
-        "--set", f"confdir={confdir}",
         "--set", f"ssl_verify_upstream_trusted_ca={ca_pem}",
         "--set", f"proxyauth=lab:{password}",
     ]  # fmt: skip
@@ -577,14 +583,15 @@ def test_events_are_numbered_and_private(victim, proxy):
         pytest.param("", None, "labapp_config is empty", id="empty-option"),
     ],
 )
+@pytest.mark.parametrize("plain", [False, True], ids=["lab-mitmdump", "plain-mitmdump"])
 def test_a_bad_config_stops_mitmdump_with_a_message(
-    tmp_path, ca_pem, name, content, message
+    tmp_path, ca_pem, name, content, message, plain
 ):
     config = tmp_path / name if name else ""
     if content is not None:
         config.write_text(content)
     finished = subprocess.run(
-        mitmdump_command(config, tmp_path / "mitm", ca_pem, "secret"),
+        mitmdump_command(config, tmp_path / "mitm", ca_pem, "secret", plain),
         env=child_env(),
         capture_output=True,
         text=True,
