@@ -74,7 +74,7 @@ class Attacker:
         )
 
     def connect(self, network):
-        """Hand mitmdump the lab's network and wait, with a limit, until ready."""
+        """Hand mitmdump the lab's network; `wait_ready` then waits for it."""
         config = {
             "hosts": network.as_config(),
             "events": str(self._events_path),
@@ -89,7 +89,10 @@ class Attacker:
             self._process.stdin.write(json.dumps(config).encode())
             self._process.stdin.close()
         except BrokenPipeError:
-            pass  # It exited already; _wait_ready says why.
+            pass  # It exited already; wait_ready says why.
+
+    def wait_ready(self):
+        """Wait, with a limit, until mitmdump listens; then it is the proxy."""
         port = self._wait_ready()
         self.proxy = Proxy(port, "lab", self._password)
 

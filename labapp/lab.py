@@ -132,6 +132,8 @@ class Lab:
             ports = Ports(self.site.http_port, self.site.https_port)
             self.network = Network({BANK: ports})
             self.attacker.connect(self.network)
+            _load_notebook_modules()
+            self.attacker.wait_ready()
         except BaseException:
             self.stop()
             raise
@@ -142,6 +144,16 @@ class Lab:
                 "The lab is not running. Run the cell with "
                 "`lab = labapp.start_lab()` first."
             )
+
+
+def _load_notebook_modules():
+    """Import what the notebooks use after the set-up cell.
+
+    It costs nothing here, where the lab waits for mitmdump to finish its
+    own start on another core; later, it would hold up a learner's cell.
+    """
+    for name in ("checks", "report", "scenarios", "views"):
+        importlib.import_module(f".{name}", __package__)
 
 
 def _checked_app(app):

@@ -16,7 +16,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-FLOOR_CELL = "import flask, urllib3, trustme, cryptography, ipywidgets"
+# What the kernel imports for the lab, and what its mitmdump does.
+KERNEL_IMPORTS = "import flask, urllib3, trustme, cryptography, ipywidgets"
+FLOOR_CELL = KERNEL_IMPORTS + "; import mitmproxy.tools.main, mitmproxy.tools.dump"
 KERNEL = "python3"
 CELL_SECONDS = 180
 READY_SECONDS = 90
@@ -49,8 +51,8 @@ def run_notebook(notebook):
 
 
 def one_cell_notebook(source=FLOOR_CELL):
-    """A notebook of one cell; by default the floor's, which imports what
-    `import labapp` pulls in."""
+    """A notebook of one cell; by default the floor's, which imports every
+    dependency the lab loads: in its kernel and in its mitmdump."""
     notebook = nbformat.v4.new_notebook()
     notebook.cells.append(nbformat.v4.new_code_cell(source))
     return notebook
