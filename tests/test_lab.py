@@ -2,14 +2,20 @@
 
 import os
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from labapp import Lab, LearnerCodeError, NotRunningError, create_bank, setup_report
+from labapp.pki import write_proxy_ca
 
 from .processes import mitmdumps, wait_gone
 from .sockets import listening_addresses
@@ -87,6 +93,44 @@ def test_stop_ends_the_proxy_and_deletes_the_folder():
 
     assert wait_gone([pid], folder, seconds=1)
     assert not lab.running
+
+
+def test_stop_closes_both_ports_and_ends_their_threads():
+    lab = Lab().start()
+    ports = (lab.site.http_port, lab.site.https_port)
+
+    lab.stop()
+
+    names = {f"labapp-site-{port}" for port in ports}
+    assert not [t for t in threading.enumerate() if t.name in names]
+    for port in ports:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_the_attacker_has_its_own_ecdsa_ca_readable_by_its_user_only(lab):
+    confdir = Path(lab.folder, "mitm")
+    ca = confdir / "mitmproxy-ca.pem"
+    key = serialization.load_pem_private_key(ca.read_bytes(), None)
+
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert stat.S_IMODE(ca.stat().st_mode) == 0o600
+    assert stat.S_IMODE(confdir.stat().st_mode) == 0o700
+    assert ca.read_bytes().split(b"-----END EC PRIVATE KEY-----")[1].strip() not in (
+        Path(lab.ca_path).read_bytes()
+    )
+    # mitmproxy made no RSA store of its own beside it.
+    assert not list(confdir.glob("*.p12"))
+
+
+def test_write_proxy_ca_keeps_a_ca_already_there(tmp_path):
+    ca = tmp_path / "mitmproxy-ca.pem"
+    write_proxy_ca(ca)
+    first = ca.read_bytes()
+
+    write_proxy_ca(ca)
+
+    assert ca.read_bytes() == first
 
 
 def test_using_a_stopped_lab_says_what_to_do():
