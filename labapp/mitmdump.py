@@ -1,8 +1,8 @@
 """The lab's mitmdump: mitmproxy's own, with the lab's addon built in.
 
 Run as `python -m labapp.mitmdump CONFDIR [mitmdump options]`. It is the real
-mitmdump (mitmproxy's DumpMaster, command line and start-up), with two
-differences that scripts/benchmark.py measures in the lab's start:
+mitmdump (mitmproxy's DumpMaster, command line and start-up), with three
+differences that scripts/benchmark.py measures in the lab's start and stop:
 
 - The addon is added to the master, not loaded from a file by `-s`, so it is
   in place before any option is set and no script watcher wakes every second.

@@ -1,4 +1,6 @@
-"""The lab's own certificate authority, made fresh for every lab.
+"""The lab's certificate authorities, made fresh for every lab.
+
+The bank's, which the victim and the attacker trust, and the attacker's own.
 
 Keys live only in the lab's private temp folder and die with it.
 """
