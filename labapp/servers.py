@@ -20,6 +20,7 @@ from .network import BANK, LOOPBACK
 from .pki import make_site_pki
 
 _NAMES = (BANK, f"*.{BANK}")
+_HANDSHAKE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,39 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class _QuietServer(ThreadedWSGIServer):
-    """Werkzeug's threaded server, which would log an app's traceback to stderr.
+    """Werkzeug's threaded server, quiet, with TLS handshakes off its loop.
 
-    The `Dispatcher` records the error instead, for the learner's message.
+    Werkzeug would log an app's traceback to stderr; the `Dispatcher` records
+    the error instead, for the learner's message. Werkzeug would also do each
+    TLS handshake in accept(), on the one thread that serves every client:
+    on a shared hub, anyone who connects and says nothing would stall the
+    bank's HTTPS, and the lab's stop with it. Here each handshake runs in its
+    connection's own thread, with a time limit.
     """
+
+    def __init__(self, host, port, app, handler, ssl_context=None):
+        super().__init__(host, port, app, handler=handler)
+        # Set after: Werkzeug's own use of it wraps the listening socket.
+        # Requests still see https:// as their scheme.
+        self.ssl_context = ssl_context
+
+    def get_request(self):
+        connection, address = self.socket.accept()
+        if self.ssl_context is not None:
+            connection = self.ssl_context.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+        return connection, address
+
+    def finish_request(self, request, client_address):
+        if self.ssl_context is not None:
+            request.settimeout(_HANDSHAKE_SECONDS)
+            try:
+                request.do_handshake()
+            except OSError:  # ssl.SSLError and timeouts too: the client's
+                return
+            request.settimeout(None)
+        super().finish_request(request, client_address)
 
     def log(self, type, message, *args):
         pass
@@ -152,21 +182,17 @@ class SiteServers:
             thread.start()
 
     def stop(self):
-        """Stop both servers and close their sockets."""
-        # Ask both loops to end at once, then wait: shutdown() one after the
-        # other would wait out a poll interval for each.
-        stopping = [
-            threading.Thread(target=server.shutdown)
-            for server, thread in zip(self._servers, self._threads, strict=True)
-            if thread.is_alive()
-        ]
-        for thread in stopping:
-            thread.start()
+        """Stop both servers and close their sockets.
+
+        No thread is started here: at interpreter exit, where the lab stops
+        too, Python 3.12 refuses new threads.
+        """
         for server in self._servers:
             _wake(server.socket)
-        for thread in stopping + self._threads:
+        for server, thread in zip(self._servers, self._threads, strict=True):
+            if thread.is_alive():
+                server.shutdown()
             thread.join(timeout=5)
-        for server in self._servers:
             server.server_close()
 
     def serve(self, app, transport):
@@ -180,9 +206,9 @@ class SiteServers:
         previous = dispatcher.app
         app = create_bank() if app is None else app
         if isinstance(app, flask.Flask):
-            flask.got_request_exception.connect(
-                dispatcher.note_failure, app, weak=False
-            )
+            # Weak: a stopped lab's dispatcher and apps must not live on in
+            # Flask's signal for as long as the kernel does.
+            flask.got_request_exception.connect(dispatcher.note_failure, app)
 
         dispatcher.failures.clear()
         dispatcher.app = app
