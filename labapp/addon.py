@@ -12,6 +12,7 @@ connection, so the lab never reaches beyond 127.0.0.1.
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import sys
@@ -233,6 +234,7 @@ class LabAttacker:
         self.events: EventLog | None = None
         self.watchdog: asyncio.Task | None = None
         self.rejected = False
+        self.failed = False
 
     def load(self, loader):
         loader.add_option(
@@ -286,8 +288,16 @@ class LabAttacker:
             # stdin means the launcher died first.
             text = await asyncio.to_thread(sys.stdin.read)
             try:
+                if not text.strip():
+                    raise exceptions.OptionsError(
+                        "No config arrived on stdin: the lab that started "
+                        "this proxy stopped first."
+                    )
                 self.use(parse_config(text, STDIN))
-            except exceptions.OptionsError:
+            except exceptions.OptionsError as err:
+                # The lab quotes the log and the exit code in its error.
+                logging.getLogger(__name__).error(str(err))
+                self.failed = True
                 ctx.master.shutdown()
                 return
         proxyserver = ctx.master.addons.get("proxyserver")

@@ -99,20 +99,22 @@ class Attacker:
     def terminate(self):
         """Ask the proxy to stop, without waiting; `stop` then waits."""
         if self._process is not None and self._process.poll() is None:
+            # A proxy still waiting for its config only stops once its stdin
+            # closes: SIGTERM alone would leave it to the kill in `stop`.
+            self._process.stdin.close()
             self._process.terminate()
 
     def stop(self):
         """Stop the proxy by its PID and wait for it; safe to call twice."""
         if self._process is not None:
             if self._process.poll() is None:
-                self._process.terminate()
+                self.terminate()
                 try:
                     self._process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     self._process.kill()
                     self._process.wait(timeout=5)
-            if self._process.stdin:
-                self._process.stdin.close()
+            self._process.stdin.close()
             self._process = None
         if self._log is not None:
             self._log.close()
@@ -195,8 +197,10 @@ def _command(confdir, ca_path):
     travel in the config instead.
     """
     return [
-        sys.executable, "-m", "labapp.mitmdump", str(confdir), "--quiet",
-        "--listen-host", "127.0.0.1", "--listen-port", "0",
+        # -P: the kernel's folder, which is the child's too, must not come
+        # first on sys.path, or a learner's gzip.py would shadow the real one.
+        sys.executable, "-P", "-m", "labapp.mitmdump", str(confdir),
+        "--quiet", "--listen-port", "0",
         "--set", "labapp_config=-",
         # RFC 6797 12.1 / case F20: trust exactly the lab CA upstream and
         # never fall back to turning verification off.

@@ -1,8 +1,9 @@
 """The lab's mitmdump: mitmproxy's own, with the lab's addon built in.
 
-Run as `python -m labapp.mitmdump CONFDIR [mitmdump options]`. It is the real
-mitmdump (mitmproxy's DumpMaster, command line and start-up), with three
-differences that scripts/benchmark.py measures in the lab's start and stop:
+Run as `python -P -m labapp.mitmdump CONFDIR [mitmdump options]`. It is the
+real mitmdump (mitmproxy's DumpMaster, command line and start-up), with
+three differences that scripts/benchmark.py measures in the lab's start and
+stop:
 
 - The addon is added to the master, not loaded from a file by `-s`, so it is
   in place before any option is set and no script watcher wakes every second.
@@ -10,6 +11,8 @@ differences that scripts/benchmark.py measures in the lab's start and stop:
   TLS. Its own is RSA: 0.1-0.3 s to make and tens of ms to load, twice. An
   ECDSA one is written there first, in milliseconds.
 - Once mitmproxy has stopped, the process exits at once (see `main`).
+
+It always listens on 127.0.0.1, whatever the options say.
 """
 
 import os
@@ -22,6 +25,9 @@ from mitmproxy.tools.main import run
 
 from labapp import pki
 from labapp.addon import LabAttacker
+from labapp.network import LOOPBACK
+
+USAGE = "usage: python -P -m labapp.mitmdump CONFDIR [mitmdump options]"
 
 
 class LabMaster(dump.DumpMaster):
@@ -29,21 +35,31 @@ class LabMaster(dump.DumpMaster):
 
     def __init__(self, options):
         super().__init__(options)
-        self.addons.add(LabAttacker())
+        self.attacker = LabAttacker()
+        self.addons.add(self.attacker)
 
 
 def main(args):
     """Write the proxy's CA into the confdir `args[0]`, then run mitmdump."""
+    if not args or args[0].startswith("-"):
+        sys.exit(USAGE)
     confdir, *options = args
-    Path(confdir).mkdir(mode=0o700, parents=True, exist_ok=True)
-    pki.write_proxy_ca(Path(confdir, f"{CONF_BASENAME}-ca.pem"))
-    run(LabMaster, cmdline.mitmdump, [*options, "--set", f"confdir={confdir}"])
+    confdir = Path(confdir).expanduser()
+    try:
+        # No parents: a lab folder deleted meanwhile must stay deleted.
+        confdir.mkdir(mode=0o700, exist_ok=True)
+        pki.write_proxy_ca(confdir / f"{CONF_BASENAME}-ca.pem")
+    except OSError as err:
+        sys.exit(f"labapp.mitmdump: cannot write the proxy's CA in {confdir}: {err}")
+    # Options given last win: the lab binds only 127.0.0.1.
+    options += ["--listen-host", LOOPBACK, "--set", f"confdir={confdir}"]
+    master = run(LabMaster, cmdline.mitmdump, options)
     # mitmproxy has stopped: the addon closed its files and the lab's folder
     # is gone. Tearing down the interpreter would take the kernel that waits
     # for us another 0.1-0.2 s, for nothing.
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(1 if master.attacker.failed else 0)
 
 
 if __name__ == "__main__":

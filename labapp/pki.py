@@ -5,8 +5,10 @@ The bank's, which the victim and the attacker trust, and the attacker's own.
 Keys live only in the lab's private temp folder and die with it.
 """
 
+import contextlib
 import os
 import ssl
+import tempfile
 
 import trustme
 
@@ -31,12 +33,18 @@ def write_proxy_ca(path):
 
     mitmproxy needs a CA even though the lab never opens a victim's TLS. Its
     own is RSA, whose key takes 0.1-0.3 s to make and tens of ms to load at
-    every start; this ECDSA one takes milliseconds. Written 0600: it is a
-    private key.
+    every start; this ECDSA one takes milliseconds. It is a private key, so
+    0600, and it appears whole or not at all: written aside, then linked in.
     """
     if os.path.exists(path):
         return
     ca = trustme.CA(organization_name="Mallory's proxy (HTTPS lock-in lab)")
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as stream:
-        stream.write(ca.private_key_pem.bytes() + ca.cert_pem.bytes())
+    descriptor, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".ca-")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(ca.private_key_pem.bytes() + ca.cert_pem.bytes())
+        # A link never replaces a CA that another start put there first.
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, path)
+    finally:
+        os.unlink(temp)
