@@ -135,7 +135,7 @@ def mitmdump_command(config, confdir, ca_pem, password, plain=False):
         start = [str(MITMDUMP), "-s", str(ROOT / "labapp" / "addon.py")]
         start += ["--set", f"confdir={confdir}"]
     else:
-        start = [sys.executable, "-m", "labapp.mitmdump", str(confdir)]
+        start = [sys.executable, "-P", "-m", "labapp.mitmdump", str(confdir)]
     return [
         *start, "-q",
         "--listen-host", "127.0.0.1", "--listen-port", "0",
@@ -600,6 +600,39 @@ def test_a_bad_config_stops_mitmdump_with_a_message(
 
     assert finished.returncode != 0
     assert message in finished.stdout + finished.stderr
+
+
+@pytest.mark.parametrize(
+    "stdin, message",
+    [
+        pytest.param("", "No config arrived on stdin", id="empty"),
+        pytest.param("{not json", "could not be used", id="not-json"),
+        pytest.param('{"hosts": []}', "could not be used", id="missing-keys"),
+    ],
+)
+def test_a_bad_config_on_stdin_stops_the_labs_mitmdump_with_a_message(
+    tmp_path, ca_pem, stdin, message
+):
+    command = mitmdump_command("-", tmp_path / "mitm", ca_pem, "secret")
+    finished = subprocess.run(
+        command, input=stdin, env=child_env(), capture_output=True, text=True,
+        timeout=20,
+    )  # fmt: skip
+
+    assert finished.returncode == 1
+    assert message in finished.stdout + finished.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["-q"]], ids=repr)
+def test_the_labs_mitmdump_without_a_confdir_shows_its_usage(tmp_path, args):
+    finished = subprocess.run(
+        [sys.executable, "-P", "-m", "labapp.mitmdump", *args],
+        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=20,
+    )  # fmt: skip
+
+    assert finished.returncode != 0
+    assert "usage: python -P -m labapp.mitmdump CONFDIR" in finished.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 # Stands in for a kernel that dies: it starts mitmdump, waits until it is

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from labapp import Lab, LearnerCodeError, NotRunningError, create_bank, setup_report
+from labapp.attacker import Attacker
 from labapp.pki import write_proxy_ca
 
 from .processes import mitmdumps, wait_gone
@@ -108,6 +110,21 @@ def test_stop_closes_both_ports_and_ends_their_threads():
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
+def test_a_client_that_connects_and_says_nothing_holds_up_no_one():
+    lab = Lab().start()
+    port = lab.site.https_port
+    silent = socket.create_connection(("127.0.0.1", port))
+    try:
+        response = lab.transport().send("GET", "https://bank.test/")
+    finally:
+        lab.stop()
+        silent.close()
+
+    assert response.status == 200
+    serving = [t for t in threading.enumerate() if t.name == f"labapp-site-{port}"]
+    assert serving == []
+
+
 def test_the_attacker_has_its_own_ecdsa_ca_readable_by_its_user_only(lab):
     confdir = Path(lab.folder, "mitm")
     ca = confdir / "mitmproxy-ca.pem"
@@ -131,6 +148,56 @@ def test_write_proxy_ca_keeps_a_ca_already_there(tmp_path):
     write_proxy_ca(ca)
 
     assert ca.read_bytes() == first
+
+
+def test_write_proxy_ca_from_many_starts_at_once_leaves_one_whole_ca(tmp_path):
+    ca = tmp_path / "mitmproxy-ca.pem"
+    errors = []
+
+    def write():
+        try:
+            write_proxy_ca(ca)
+        except Exception as err:  # noqa: BLE001 - any error fails the test
+            errors.append(err)
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert serialization.load_pem_private_key(ca.read_bytes(), None)
+    assert [p.name for p in tmp_path.iterdir()] == [ca.name]
+
+
+def test_a_learners_file_named_like_a_standard_module_breaks_nothing(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "gzip.py").write_text("raise ImportError('a learner's gzip.py')\n")
+    monkeypatch.chdir(tmp_path)
+
+    lab = Lab().start()
+    try:
+        assert lab.running
+    finally:
+        lab.stop()
+
+
+def test_a_proxy_stopped_while_it_waits_for_its_config_exits_by_itself(tmp_path):
+    attacker = Attacker(tmp_path, tmp_path / "lab-ca.pem")
+    attacker.spawn()
+    process = attacker._process
+    for _ in range(400):  # 20 s at most
+        if listening_addresses(process.pid) or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert listening_addresses(process.pid), "mitmdump did not start listening"
+
+    attacker.stop()
+
+    # Not killed after a 5 s wait: closing its stdin let it stop.
+    assert process.returncode in (0, 1)
 
 
 def test_using_a_stopped_lab_says_what_to_do():
