@@ -16,9 +16,17 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-# What the kernel imports for the lab, and what its mitmdump does.
+# What the kernel imports for the lab; its mitmdump imports the rest.
 KERNEL_IMPORTS = "import flask, urllib3, trustme, cryptography, ipywidgets"
-FLOOR_CELL = KERNEL_IMPORTS + "; import mitmproxy.tools.main, mitmproxy.tools.dump"
+MITMDUMP_IMPORTS = "import mitmproxy.tools.main, mitmproxy.tools.dump"
+# Each dependency loaded in the process where the lab loads it: mitmproxy's
+# in a child of the kernel, at the same time as the kernel's own. The child
+# then exits at once, as the lab's mitmdump does, without tearing down.
+_CHILD = MITMDUMP_IMPORTS + "; import os; os._exit(0)"
+FLOOR_CELL = f"""import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", {_CHILD!r}])
+{KERNEL_IMPORTS}
+assert child.wait(timeout=60) == 0"""
 KERNEL = "python3"
 CELL_SECONDS = 180
 READY_SECONDS = 90
@@ -52,7 +60,7 @@ def run_notebook(notebook):
 
 def one_cell_notebook(source=FLOOR_CELL):
     """A notebook of one cell; by default the floor's, which imports every
-    dependency the lab loads: in its kernel and in its mitmdump."""
+    dependency the lab loads, in the kernel and in a child, as the lab does."""
     notebook = nbformat.v4.new_notebook()
     notebook.cells.append(nbformat.v4.new_code_cell(source))
     return notebook
