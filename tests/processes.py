@@ -1,6 +1,7 @@
 """Which processes live, read from /proc (Linux only), for lifecycle tests."""
 
 import os
+import subprocess
 import time
 
 
@@ -11,6 +12,16 @@ def alive(pid):
             return stream.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def stop(process, seconds=10):
+    """Stop a process we started, by its PID: politely, then for good."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
 
 
 def family(pid):

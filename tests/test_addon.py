@@ -22,6 +22,8 @@ import zstandard
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from .processes import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 MITMDUMP = Path(sys.executable).with_name("mitmdump")
 READY_SECONDS = 20
@@ -285,12 +287,7 @@ def proxy(tmp_path_factory, sites, ca_pem):
         port = json.loads(ready.read_text())["port"]
         yield Proxy(port, password, folder / "events.jsonl")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process, seconds=5)
 
 
 @pytest.fixture(scope="module")

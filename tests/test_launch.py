@@ -3,13 +3,14 @@
 import os
 import re
 import selectors
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from .processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 90
@@ -35,7 +36,8 @@ def test_lab_open_prints_an_address_that_opens_notebook_00(tmp_path):
     try:
         found, output = _first_address(process)
     finally:
-        _stop(process)
+        stop(process, seconds=15)
+        process.stdout.close()
 
     assert found, f"no address printed in {START_SECONDS} s:\n{output}"
     host, _, path = found.groups()
@@ -60,13 +62,3 @@ def _first_address(process):
                 return found, output
     return None, output
 
-
-def _stop(process):
-    """Stop the server we started, by its PID: politely, then for good."""
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-    process.stdout.close()

@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ..processes import stop
+
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 
@@ -159,12 +161,7 @@ class JupyterLab:
                 self.shut_down_kernels()
             except OSError:
                 pass  # the server is going away regardless
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop(self.process, seconds=20)
         if self.process is not None:
             self._log.close()
         if self.folder is not None:
