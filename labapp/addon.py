@@ -233,7 +233,7 @@ class LabAttacker:
         self.config: LabConfig | None = None
         self.events: EventLog | None = None
         self.watchdog: asyncio.Task | None = None
-        self.rejected = False
+        # A config was refused: mitmdump must exit 1, and say why only once.
         self.failed = False
 
     def load(self, loader):
@@ -251,9 +251,9 @@ class LabAttacker:
             return
         source = ctx.options.labapp_config
         if not source:
-            # mitmproxy rolls a rejected value back to "" and configures
+            # mitmproxy rolls a refused value back to "" and configures
             # again: the first error is the one that says what is wrong.
-            if self.rejected:
+            if self.failed:
                 return
             raise exceptions.OptionsError(
                 "labapp_config is empty: the lab's addon needs the path of the "
@@ -263,7 +263,7 @@ class LabAttacker:
             try:
                 self.use(read_config(source))
             except exceptions.OptionsError:
-                self.rejected = True
+                self.failed = True
                 raise
 
         # Connect only when a request or a ClientHello needs it. The default,
